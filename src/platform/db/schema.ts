@@ -1,0 +1,122 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table types as both drivers return them: text ids, ISO-8601 text timestamps, 0/1 integers
+ * for booleans, JSON stored as text.
+ */
+export interface OrgTable {
+  id: string;
+  name: string;
+  slug: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  is_active: number;
+  failed_logins: Generated<number>;
+  locked_until: string | null;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface OrgMemberTable {
+  org_id: string;
+  user_id: string;
+  role: Role;
+  created_at: string;
+}
+
+export interface TeamTable {
+  id: string;
+  org_id: string;
+  parent_id: string | null;
+  name: string;
+  created_at: string;
+}
+
+export interface TeamMemberTable {
+  org_id: string;
+  team_id: string;
+  user_id: string;
+  created_at: string;
+}
+
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface PersonalTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface InvitationTable {
+  id: string;
+  org_id: string;
+  email: string | null;
+  role: Role;
+  token_hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditEventTable {
+  id: string;
+  org_id: string | null;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  data: string | null;
+  created_at: string;
+}
+
+export interface DB {
+  org: OrgTable;
+  user: UserTable;
+  org_member: OrgMemberTable;
+  team: TeamTable;
+  team_member: TeamMemberTable;
+  session: SessionTable;
+  personal_token: PersonalTokenTable;
+  invitation: InvitationTable;
+  audit_event: AuditEventTable;
+}
+
+export type Org = Selectable<OrgTable>;
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type OrgMember = Selectable<OrgMemberTable>;
+export type Team = Selectable<TeamTable>;
+export type Session = Selectable<SessionTable>;
+export type PersonalToken = Selectable<PersonalTokenTable>;
+export type Invitation = Selectable<InvitationTable>;
+export type AuditEvent = Selectable<AuditEventTable>;
