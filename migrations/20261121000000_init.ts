@@ -25,10 +25,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('password_hash', 'text')
     .addColumn('is_active', 'integer', (c) => c.notNull().defaultTo(1))
-    .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('locked_until', 'text')
     .addColumn('last_login_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+
+  // Failed sign-ins per email (hashed), whether or not an account has that email, so a
+  // lockout reveals nothing about which accounts exist.
+  await db.schema
+    .createTable('login_throttle')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('failures', 'integer', (c) => c.notNull())
+    .addColumn('locked_until', 'text')
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
 
@@ -135,7 +143,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['audit_event', 'invitation', 'personal_token', 'session', 'team_member', 'team', 'org_member', 'user', 'org']) {
+  for (const t of ['audit_event', 'invitation', 'personal_token', 'session', 'team_member', 'team', 'org_member', 'login_throttle', 'user', 'org']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
   if (isPostgres(db)) await sql`drop function if exists audit_event_append_only()`.execute(db);

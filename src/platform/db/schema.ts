@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * Table types as both drivers return them: text ids, ISO-8601 text timestamps, 0/1 integers
@@ -18,10 +18,15 @@ export interface UserTable {
   name: string;
   password_hash: string | null;
   is_active: number;
-  failed_logins: Generated<number>;
-  locked_until: string | null;
   last_login_at: string | null;
   created_at: string;
+  updated_at: string;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  locked_until: string | null;
   updated_at: string;
 }
 
@@ -101,6 +106,7 @@ export interface AuditEventTable {
 export interface DB {
   org: OrgTable;
   user: UserTable;
+  login_throttle: LoginThrottleTable;
   org_member: OrgMemberTable;
   team: TeamTable;
   team_member: TeamMemberTable;

@@ -1,0 +1,20 @@
+/**
+ * Every permission Folio checks, named `resource.action`. Roles grant them (roles.ts);
+ * policies (policies/) add rules that depend on the record being touched.
+ */
+export const PERMISSIONS = [
+  'org.read',
+  'org.update',
+  'org.delete',
+  'member.read',
+  'member.invite',
+  'member.update',
+  'member.remove',
+  'team.read',
+  'team.create',
+  'team.update',
+  'team.delete',
+  'audit.read',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
