@@ -20,7 +20,7 @@ const ZConfig = z
         maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     dataDir: z.string().min(1).default('./data'),
     database: z
       .object({
@@ -31,13 +31,13 @@ const ZConfig = z
         poolSize: z.coerce.number().int().min(1).max(200).default(10),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     auth: z
       .object({
         sessionDays: z.coerce.number().positive().max(365).default(30),
@@ -48,7 +48,7 @@ const ZConfig = z
         inviteDays: z.coerce.number().positive().max(90).default(7),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     smtp: z
       .object({
         url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),

@@ -1,0 +1,77 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { sql } from 'kysely';
+import { auditPages, auditRoutes } from './modules/audit/audit.routes';
+import { authPages } from './modules/auth/auth.pages';
+import { validateSessionToken } from './modules/auth/session.service';
+import { invitationPages } from './modules/orgs/invitation.pages';
+import { orgPages } from './modules/orgs/org.pages';
+import { orgRoutes } from './modules/orgs/org.routes';
+import { teamPages, teamRoutes } from './modules/teams/team.routes';
+import { tokenPages, tokenRoutes } from './modules/tokens/token.routes';
+import { authenticateToken } from './modules/tokens/token.service';
+import { meRoutes } from './modules/users/me.routes';
+import { assetRoutes } from './platform/http/assets';
+import { authenticate } from './platform/http/auth';
+import { handleError, handleNotFound } from './platform/http/errors';
+import { requestContext } from './platform/http/request';
+import { csrfProtection, securityHeaders } from './platform/http/security';
+import type { AppEnv } from './platform/http/types';
+import type { AppContext } from './shared/context';
+import { AppError } from './shared/errors';
+
+/**
+ * Builds the HTTP application: global middleware in order (request id and logging, security
+ * headers, body limit, authentication, CSRF), then each module's pages and API.
+ */
+export function buildApp(deps: AppContext) {
+  const app = new Hono<AppEnv>();
+  const { config } = deps;
+
+  app.use('*', requestContext(deps));
+  app.use('*', securityHeaders());
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return c.json({ status: 'ready', database: deps.dialect });
+    } catch (err) {
+      c.get('log').warn({ err }, 'readiness check failed');
+      return c.json({ status: 'unavailable', database: deps.dialect }, 503);
+    }
+  });
+  app.route('/assets', assetRoutes());
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.server.maxBodyBytes,
+      onError: () => {
+        throw new AppError('payload_too_large', `The request body is larger than the limit of ${config.server.maxBodyBytes} bytes.`);
+      },
+    }),
+  );
+  app.use('*', authenticate(config, { validateSession: (t) => validateSessionToken(deps, t), authenticateToken: (t) => authenticateToken(deps, t) }));
+  app.use('*', csrfProtection(config));
+
+  // JSON API
+  app.route('/api/v1/me/tokens', tokenRoutes());
+  app.route('/api/v1/me', meRoutes());
+  app.route('/api/v1/orgs/:org/teams', teamRoutes());
+  app.route('/api/v1/orgs/:org/audit-events', auditRoutes());
+  app.route('/api/v1/orgs', orgRoutes());
+
+  // Pages
+  app.route('/', authPages());
+  app.route('/', invitationPages());
+  app.route('/account/tokens', tokenPages());
+  app.route('/o/:org/teams', teamPages());
+  app.route('/o/:org/audit', auditPages());
+  app.route('/', orgPages());
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

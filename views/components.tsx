@@ -1,0 +1,94 @@
+import type { ComponentChildren } from 'preact';
+
+/** A labelled input with its error message, wired for screen readers. */
+export function Field(p: {
+  name: string;
+  label: string;
+  type?: string;
+  value?: string;
+  error?: string;
+  required?: boolean;
+  autocomplete?: string;
+  hint?: string;
+  autofocus?: boolean;
+}) {
+  const id = `f-${p.name}`;
+  const describedBy = [p.hint && `${id}-hint`, p.error && `${id}-err`].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <input
+        id={id}
+        name={p.name}
+        type={p.type ?? 'text'}
+        value={p.value}
+        required={p.required}
+        autocomplete={p.autocomplete}
+        autofocus={p.autofocus}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={describedBy}
+      />
+      {p.hint && (
+        <small id={`${id}-hint`} class="hint">
+          {p.hint}
+        </small>
+      )}
+      {p.error && (
+        <small id={`${id}-err`} class="error">
+          {p.error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** A form-level error. */
+export function FormError({ message }: { message?: string | null }) {
+  if (!message) return null;
+  return (
+    <p class="alert" role="alert">
+      {message}
+    </p>
+  );
+}
+
+export function PageHeader({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="pagehead">
+      <h1>{title}</h1>
+      {children && <div class="actions">{children}</div>}
+    </div>
+  );
+}
+
+/** A localized, machine-readable timestamp. */
+export function Time({ iso }: { iso: string | null }) {
+  if (!iso) return <span class="muted">never</span>;
+  return <time dateTime={iso}>{iso.replace('T', ' ').slice(0, 16)} UTC</time>;
+}
+
+export function RoleSelect({ name, value, roles, id, label }: { name: string; value: string; roles: readonly string[]; id?: string; label?: string }) {
+  return (
+    <select name={name} id={id} aria-label={label}>
+      {roles.map((r) => (
+        <option value={r} selected={r === value}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** The page shown for errors outside the JSON API. */
+export function ErrorView({ status, message, requestId }: { status: number; message: string; requestId?: string }) {
+  return (
+    <section class="card error-card">
+      <h1>{status === 404 ? 'Not found' : status >= 500 ? 'Something went wrong' : 'That did not work'}</h1>
+      <p>{message}</p>
+      {requestId && <p class="muted">Request id: {requestId}</p>}
+      <p>
+        <a href="/">Back to Folio</a>
+      </p>
+    </section>
+  );
+}
