@@ -1,0 +1,76 @@
+import { buildApp } from '../../src/app';
+import { buildConfig, type Config } from '../../src/config';
+import type { Dialect } from '../../src/platform/db/db';
+import { createLogger } from '../../src/platform/log/logger';
+import { fixedClock } from '../../src/shared/clock';
+import { type AppContext, type Ctx, type Mailer, NO_META } from '../../src/shared/context';
+import { type TestDatabase, useTestDb } from './db';
+
+export const ORIGIN = 'http://localhost';
+
+export interface TestApp {
+  app: ReturnType<typeof buildApp>;
+  ctx: Ctx;
+  db: TestDatabase;
+  clock: ReturnType<typeof fixedClock>;
+  mail: { to: string; subject: string; text: string }[];
+  /** Sends a request the way a browser or API client would; writes carry our Origin. */
+  request(method: string, path: string, opts?: RequestOpts): Promise<Response>;
+}
+
+export interface RequestOpts {
+  cookie?: string;
+  token?: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: BodyInit;
+}
+
+/** Test configuration: small lockout numbers, quiet logs. */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return buildConfig({ log: { level: 'silent' }, dataDir: '/tmp/folio-test-unused', ...overrides }, {});
+}
+
+/**
+ * A full application over a fresh database of `dialect`, with a movable clock and a mailer
+ * that records what it sends. Register inside a describe block.
+ */
+export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unknown>; withMailer?: boolean } = {}): () => TestApp {
+  const getDb = useTestDb(dialect);
+  let cached: TestApp | undefined;
+  return () => {
+    if (cached) return cached;
+    const db = getDb();
+    const clock = fixedClock(new Date());
+    const mail: TestApp['mail'] = [];
+    const mailer: Mailer | null = opts.withMailer ? { send: async (m) => void mail.push(m) } : null;
+    const base: AppContext = { db: db.db, dialect, config: testConfig(opts.config), clock, log: createLogger('silent'), mailer };
+    const app = buildApp(base);
+    const request: TestApp['request'] = (method, path, o = {}) => {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (o.cookie) headers.Cookie = o.cookie;
+      if (o.token) headers.Authorization = `Bearer ${o.token}`;
+      if (!['GET', 'HEAD'].includes(method) && !('Origin' in headers)) headers.Origin = ORIGIN;
+      let body = o.body;
+      if (o.json !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        body = JSON.stringify(o.json);
+      } else if (o.form) {
+        headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(o.form).toString();
+      }
+      return Promise.resolve(app.request(path, { method, headers, body }));
+    };
+    cached = { app, ctx: { ...base, meta: NO_META }, db, clock, mail, request };
+    return cached;
+  };
+}
+
+/** The `name=value` pair of a cookie the response set, for the next request. */
+export function cookieFrom(res: Response, name = 'folio_session'): string {
+  for (const c of res.headers.getSetCookie()) {
+    if (c.startsWith(`${name}=`)) return c.split(';')[0];
+  }
+  throw new Error(`response set no ${name} cookie`);
+}
