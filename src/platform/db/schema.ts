@@ -114,6 +114,7 @@ export interface DB {
   personal_token: PersonalTokenTable;
   invitation: InvitationTable;
   audit_event: AuditEventTable;
+  job: JobTable;
 }
 
 export type Org = Selectable<OrgTable>;
@@ -126,3 +127,27 @@ export type Session = Selectable<SessionTable>;
 export type PersonalToken = Selectable<PersonalTokenTable>;
 export type Invitation = Selectable<InvitationTable>;
 export type AuditEvent = Selectable<AuditEventTable>;
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A background job (see src/platform/jobs): payload and progress are JSON text. */
+export interface JobTable {
+  id: string;
+  org_id: string | null;
+  type: string;
+  payload: string;
+  status: JobStatus;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  lease_until: string | null;
+  locked_by: string | null;
+  heartbeat_at: string | null;
+  cancel_requested: number;
+  last_error: string | null;
+  progress: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
