@@ -11,6 +11,8 @@ export type Db = Kysely<DB>;
 export interface Database {
   db: Db;
   dialect: Dialect;
+  /** The Postgres schema pinned with `searchPath`, if any. */
+  schema?: string;
   destroy(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export function createDb(url: string, opts: { poolSize?: number; searchPath?: st
       options: opts.searchPath ? `-c search_path=${opts.searchPath}` : undefined,
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', destroy: () => db.destroy() };
+    return { db, dialect: 'postgres', schema: opts.searchPath, destroy: () => db.destroy() };
   }
   throw new Error(`Unsupported database URL: ${url.replace(/\/\/[^@]*@/, '//***@')}`);
 }

@@ -31,8 +31,9 @@ const PG_LOCK_KEY = 7_245_301_118;
  * nothing left to do.
  */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const run = async (db: Kysely<any>) => {
-    const migrator = new Migrator({ db, provider: new FolderMigrationProvider() });
+  const run = async (db: Kysely<any>, schema?: string) => {
+    // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
+    const migrator = new Migrator({ db, provider: new FolderMigrationProvider(), migrationTableSchema: schema });
     const result: MigrationResultSet = await migrator.migrateToLatest();
     if (result.error) {
       const failed = result.results?.find((r) => r.status === 'Error');
@@ -46,7 +47,8 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
   return database.db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${PG_LOCK_KEY})`.execute(conn);
     try {
-      return await run(conn);
+      const schema = database.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(conn)).rows[0].s;
+      return await run(conn, schema);
     } finally {
       await sql`select pg_advisory_unlock(${PG_LOCK_KEY})`.execute(conn);
     }
