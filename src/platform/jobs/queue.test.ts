@@ -24,6 +24,7 @@ for (const dialect of DIALECTS) {
     const getDb = useTestDb(dialect);
     const registry = createJobRegistry([
       defineJob({ name: 'doc.index', schema: z.object({ documentId: z.string() }), handler: async () => {}, maxAttempts: 3 }),
+      ...['order.t', 'sweep.t', 'fence.t', 'cancel.t', 'retry.t'].map((name) => defineJob({ name, handler: async () => {} })),
     ]);
     const claim = (type: string, limit: number, now: Date, lockedBy = 'w1', leaseMs = 30_000) =>
       claimJobs(getDb().db, getDb().dialect, { type, limit, lockedBy, now: iso(now), leaseUntil: iso(new Date(now.getTime() + leaseMs)) });
@@ -56,7 +57,7 @@ for (const dialect of DIALECTS) {
     it('claims atomically by priority, then run_at; skips jobs not yet due; never hands a job out twice', async () => {
       const { db } = getDb();
       const clock = fixedClock(new Date('2026-03-01T00:00:00.000Z'));
-      const queue = createJobQueue({ clock });
+      const queue = createJobQueue({ registry, clock });
       const t0 = clock.now();
       const low = await queue.enqueue(db, { type: 'order.t', payload: 'low', priority: 0 });
       clock.advance(1000);
@@ -79,7 +80,7 @@ for (const dialect of DIALECTS) {
     it('sweeps expired leases back to the queue, and dead-letters when attempts are used up', async () => {
       const { db } = getDb();
       const clock = fixedClock(new Date('2026-03-02T00:00:00.000Z'));
-      const queue = createJobQueue({ clock });
+      const queue = createJobQueue({ registry, clock });
       const retryable = await queue.enqueue(db, { type: 'sweep.t', payload: 1, maxAttempts: 2 });
       const lastTry = await queue.enqueue(db, { type: 'sweep.t', payload: 2, maxAttempts: 1 });
       await claim('sweep.t', 5, clock.now(), 'dead-worker', 10_000);
@@ -104,7 +105,7 @@ for (const dialect of DIALECTS) {
     it('switches state only while the attempt still holds the job (fencing)', async () => {
       const { db } = getDb();
       const clock = fixedClock(new Date('2026-03-03T00:00:00.000Z'));
-      const queue = createJobQueue({ clock });
+      const queue = createJobQueue({ registry, clock });
       const job = await queue.enqueue(db, { type: 'fence.t', payload: null, maxAttempts: 5 });
       await claim('fence.t', 1, clock.now(), 'slow', 1000);
       const staleFence = { id: job.id, lockedBy: 'slow', attempt: 1 };
@@ -127,7 +128,7 @@ for (const dialect of DIALECTS) {
 
     it('cancels a queued job at once and flags a running one; another org gets not_found', async () => {
       const { db } = getDb();
-      const queue = createJobQueue();
+      const queue = createJobQueue({ registry });
       const queued = await queue.enqueue(db, { type: 'cancel.t', payload: 1, orgId: 'org1' });
       expect(await queue.cancel(db, queued.id, { orgId: 'org1' })).toBe('cancelled');
       expect((await queue.find(db, queued.id))!.finishedAt).not.toBeNull();
@@ -145,7 +146,7 @@ for (const dialect of DIALECTS) {
     it('retries a dead-lettered job with fresh attempts, and purges old finished jobs', async () => {
       const { db } = getDb();
       const clock = fixedClock(new Date('2026-03-04T00:00:00.000Z'));
-      const queue = createJobQueue({ clock });
+      const queue = createJobQueue({ registry, clock });
       const job = await queue.enqueue(db, { type: 'retry.t', payload: 1, maxAttempts: 1 });
       await claim('retry.t', 1, clock.now(), 'w', 1000);
       await settleJob(db, { id: job.id, lockedBy: 'w', attempt: 1 }, { status: 'failed', now: iso(clock.now()), error: 'Error: boom' });

@@ -123,18 +123,19 @@ export interface JobQueue {
 }
 
 /**
- * Builds the queue API. With a registry, unknown types are rejected and payloads are
- * validated at enqueue, where the caller can still report the mistake.
+ * Builds the queue API on the registry of job types: unknown types are rejected and
+ * payloads validated at enqueue, where the caller can still report the mistake, and the
+ * definition's `maxAttempts` and `priority` become the row's defaults.
  */
-export function createJobQueue(opts: { registry?: JobRegistry; clock?: Clock } = {}): JobQueue {
+export function createJobQueue(opts: { registry: JobRegistry; clock?: Clock }): JobQueue {
   const clock = opts.clock ?? systemClock;
   const registry = opts.registry;
   return {
     async enqueue(db, input) {
-      const def = registry?.get(input.type);
-      if (registry && !def) throw new AppError('bad_request', `Unknown job type ${input.type}`);
+      const def = registry.get(input.type);
+      if (!def) throw new AppError('bad_request', `Unknown job type ${input.type}`);
       let payload: unknown = input.payload;
-      if (def?.schema) {
+      if (def.schema) {
         try {
           payload = def.schema.parse(input.payload);
         } catch (err) {
@@ -142,7 +143,7 @@ export function createJobQueue(opts: { registry?: JobRegistry; clock?: Clock } =
         }
       }
       const now = iso(clock.now());
-      const maxAttempts = input.maxAttempts ?? def?.maxAttempts ?? JOB_DEFAULTS.maxAttempts;
+      const maxAttempts = input.maxAttempts ?? def.maxAttempts ?? JOB_DEFAULTS.maxAttempts;
       if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new AppError('bad_request', 'maxAttempts must be a positive integer');
       const row: JobRow = {
         id: input.id ?? newId(),
@@ -150,7 +151,7 @@ export function createJobQueue(opts: { registry?: JobRegistry; clock?: Clock } =
         type: input.type,
         payload: JSON.stringify(payload ?? null),
         status: 'queued',
-        priority: input.priority ?? def?.priority ?? JOB_DEFAULTS.priority,
+        priority: input.priority ?? def.priority ?? JOB_DEFAULTS.priority,
         attempts: 0,
         max_attempts: maxAttempts,
         run_at: input.runAt ? iso(input.runAt) : now,
