@@ -5,7 +5,7 @@ import { clearSessionCookie, requireUser, setSessionCookie } from '../../platfor
 import { readForm } from '../../platform/http/input';
 import { renderPage } from '../../platform/http/render';
 import type { AppEnv } from '../../platform/http/types';
-import { AppError } from '../../shared/errors';
+import { AppError, statusFor } from '../../shared/errors';
 import { listMyOrgs } from '../orgs/org.service';
 import { flash, page, takeFlash } from '../web/shell';
 import { createAccountWithOrg, login, needsSetup } from './auth.service';
@@ -93,7 +93,7 @@ export function authPages() {
     } catch (err) {
       if (err instanceof AppError && err.code === 'setup_done') return c.redirect('/login', 303);
       if (err instanceof AppError && err.code !== 'internal_error') {
-        return renderPage(c, <AuthLayout title="Set up Folio"><SetupForm values={f} error={err.message} /></AuthLayout>, 400);
+        return renderPage(c, <AuthLayout title="Set up Folio"><SetupForm values={f} error={err.message} /></AuthLayout>, statusFor(err.code));
       }
       throw err;
     }

@@ -6,7 +6,7 @@ import { readForm } from '../../platform/http/input';
 import { renderPage } from '../../platform/http/render';
 import type { AppEnv } from '../../platform/http/types';
 import type { Invitation, Org, User } from '../../platform/db/schema';
-import { AppError } from '../../shared/errors';
+import { AppError, statusFor } from '../../shared/errors';
 import { createSession } from '../auth/session.service';
 import { flash } from '../web/shell';
 import { acceptInvitation, acceptInvitationWithNewAccount, getInvitationByToken } from './invitation.service';
@@ -80,7 +80,7 @@ export function invitationPages() {
       const found = await getInvitationByToken(ctx, token).catch(() => null);
       if (!found) throw err;
       const message = err.code === 'conflict' && !user ? 'An account with this email already exists. Sign in first, then open the link again.' : err.message;
-      return renderPage(c, <InviteView token={token} invitation={found.invitation} org={found.org} user={user} error={message} values={f} />, 400);
+      return renderPage(c, <InviteView token={token} invitation={found.invitation} org={found.org} user={user} error={message} values={f} />, statusFor(err.code));
     }
   });
 
