@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/db';
+import { useTestApp } from '../support/app';
+import { apiToken, buildMember, buildOrg, sessionCookie } from '../support/factories';
+
+/**
+ * Every record of organization A, read, changed or deleted by the owner of organization B,
+ * must answer 404 exactly as if it did not exist. Each module adds its records here.
+ */
+interface Fixture {
+  orgSlug: string;
+  orgId: string;
+  memberId: string;
+  teamId: string;
+  invitationId: string;
+}
+
+type Case = [method: string, path: (a: Fixture) => string, body?: unknown];
+
+const API_CASES: Case[] = [
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgId}`],
+  ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}`, { name: 'Taken over' }],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/members`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/members/${a.memberId}`],
+  ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/members/${a.memberId}`, { role: 'viewer' }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/members/${a.memberId}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/invitations`],
+  ['POST', (a) => `/api/v1/orgs/${a.orgSlug}/invitations`, { role: 'owner' }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/invitations/${a.invitationId}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/teams`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`],
+  ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`, { name: 'x' }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/audit-events`],
+];
+
+const PAGE_CASES: Case[] = [
+  ['GET', (a) => `/o/${a.orgSlug}`],
+  ['GET', (a) => `/o/${a.orgSlug}/members`],
+  ['GET', (a) => `/o/${a.orgSlug}/teams`],
+  ['GET', (a) => `/o/${a.orgSlug}/audit`],
+  ['GET', (a) => `/o/${a.orgSlug}/settings`],
+  ['POST', (a) => `/o/${a.orgSlug}/settings`, { name: 'x' }],
+  ['POST', (a) => `/o/${a.orgSlug}/members/${a.memberId}/role`, { role: 'owner' }],
+  ['POST', (a) => `/o/${a.orgSlug}/members/${a.memberId}/remove`, {}],
+  ['POST', (a) => `/o/${a.orgSlug}/invitations/${a.invitationId}/revoke`, {}],
+];
+
+for (const dialect of DIALECTS) {
+  describe(`tenant isolation (${dialect})`, () => {
+    const t = useTestApp(dialect);
+    let a: Fixture;
+    let tokenB: string;
+    let cookieB: string;
+
+    const setup = async () => {
+      if (a) return;
+      const ctx = t().ctx;
+      const orgA = await buildOrg(ctx, { name: 'Alpha' });
+      const member = await buildMember(ctx, orgA.org.id, 'member');
+      const ownerA = await apiToken(ctx, orgA.ownerId);
+      const team = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/teams`, { token: ownerA, json: { name: 'Secret team' } })).json();
+      const inv = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/invitations`, { token: ownerA, json: { role: 'member' } })).json();
+      a = { orgSlug: orgA.org.slug, orgId: orgA.org.id, memberId: member.id, teamId: team.id, invitationId: inv.id };
+      const orgB = await buildOrg(ctx, { name: 'Bravo' });
+      tokenB = await apiToken(ctx, orgB.ownerId);
+      cookieB = await sessionCookie(ctx, orgB.ownerId);
+    };
+
+    for (const [method, path, body] of API_CASES) {
+      it(`API ${method} ${path({ orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv' })} → 404`, async () => {
+        await setup();
+        const res = await t().request(method, path(a), { token: tokenB, json: body });
+        expect(res.status).toBe(404);
+        expect((await res.json()).error.code).toBe('not_found');
+      });
+    }
+
+    for (const [method, path, body] of PAGE_CASES) {
+      it(`page ${method} ${path({ orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv' })} → 404`, async () => {
+        await setup();
+        const res = await t().request(method, path(a), { cookie: cookieB, form: body as Record<string, string> | undefined });
+        expect(res.status).toBe(404);
+      });
+    }
+
+    it("leaves organization A's data untouched", async () => {
+      await setup();
+      const ownerCheck = await t().ctx.db.selectFrom('org').select('name').where('id', '=', a.orgId).executeTakeFirstOrThrow();
+      expect(ownerCheck.name).toBe('Alpha');
+      const member = await t().ctx.db.selectFrom('org_member').select('role').where('user_id', '=', a.memberId).executeTakeFirstOrThrow();
+      expect(member.role).toBe('member');
+      expect(await t().ctx.db.selectFrom('team').select('id').where('id', '=', a.teamId).executeTakeFirst()).toBeDefined();
+    });
+
+    it('a member of A still sees A (the 404s come from membership, not from a broken route)', async () => {
+      await setup();
+      const token = await apiToken(t().ctx, a.memberId);
+      expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/members/${a.memberId}`, { token })).status).toBe(200);
+      expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`, { token })).status).toBe(200);
+    });
+  });
+}
