@@ -36,7 +36,11 @@ for (const dialect of DIALECTS) {
       return { runner, lines };
     }
     const job = (id: string) => queue.find(getDb().db, id).then((j) => j!);
-    const settled = (id: string) => waitFor(async () => FINAL.includes((await job(id)).status) && job(id), `job ${id} to finish`);
+    const settled = (id: string) =>
+      waitFor(async () => {
+        const j = await job(id);
+        return FINAL.includes(j.status) ? j : undefined;
+      }, `job ${id} to finish`);
 
     it('runs a job: validated payload, context, progress on the row, child logger, succeeded', async () => {
       const seen: unknown[] = [];

@@ -1,11 +1,16 @@
 import pino, { type Logger } from 'pino';
 
 /** Polls `check` until it returns truthy or `timeoutMs` passes (then throws `what`). */
-export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
     if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
     await sleep(everyMs);
   }
