@@ -1,0 +1,211 @@
+/**
+ * Worker task: OCR of a gray page with tesseract.js and local traineddata. The engines are
+ * created once per thread and reused. The page is turned upright first (orientation from
+ * tesseract's OSD, checked against recognition confidence), small skew is corrected by
+ * tesseract, and the turn that was applied is reported with the words.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import Tesseract from 'tesseract.js';
+import { boxAround, encodePgm, rotateGray } from './raster';
+import type { Box, GrayImage, QuarterTurn, TaskFailure } from './types';
+
+const require = createRequire(import.meta.url);
+
+/** Input of `recognize`. */
+export interface OcrInput {
+  image: GrayImage;
+  /** Traineddata language installed as `@tesseract.js-data/<lang>`. Default 'eng'. */
+  lang?: string;
+  /** 'auto' detects the orientation; a number forces that clockwise turn. Default 'auto'. */
+  rotation?: 'auto' | QuarterTurn;
+  /** Let tesseract straighten small skew angles. Default true. */
+  deskew?: boolean;
+  /** Refuse larger images (the pool's image limit). Default 64 MP. */
+  maxPixels?: number;
+}
+
+/** A recognized word; the box is normalized to the upright image. */
+export interface OcrWord {
+  text: string;
+  /** 0..100 */
+  confidence: number;
+  box: Box;
+  /** Index into `lines`. */
+  line: number;
+}
+
+/** A recognized line of words. */
+export interface OcrLine {
+  text: string;
+  confidence: number;
+  box: Box;
+}
+
+/** Result of `recognize`. */
+export type OcrResult =
+  | {
+      kind: 'recognized';
+      /** Clockwise turn applied to the input to make it upright (see `toSourceBox`). */
+      rotation: QuarterTurn;
+      /** Skew tesseract corrected after the turn, in degrees. */
+      skewDegrees: number;
+      /** Size of the upright image the boxes refer to. */
+      width: number;
+      height: number;
+      /** Mean word confidence weighted by word length, 0..100 (0 without words). */
+      confidence: number;
+      text: string;
+      lines: OcrLine[];
+      words: OcrWord[];
+      orientation: { degrees: number; confidence: number } | null;
+    }
+  | TaskFailure<'image_too_large' | 'empty_image' | 'unknown_language'>;
+
+/** OSD confidence above which its verdict is applied without a second look. */
+const OSD_TRUSTED = 2;
+/** Recognition at or above this mean confidence is accepted as upright. */
+const GOOD_CONFIDENCE = 70;
+/** Below this many words there is nothing to compare orientations with. */
+const MIN_WORDS_TO_COMPARE = 3;
+
+const engines = new Map<string, Promise<Tesseract.Worker>>();
+
+function dataDir(lang: string, legacy: boolean): string {
+  const pkg = path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
+  return path.join(pkg, legacy ? '4.0.0' : '4.0.0_best_int');
+}
+
+/** The thread's engine for a language (LSTM) or for orientation detection ('osd', legacy). */
+function engine(lang: string): Promise<Tesseract.Worker> {
+  let worker = engines.get(lang);
+  if (!worker) {
+    const legacy = lang === 'osd';
+    worker = Tesseract.createWorker(lang, legacy ? Tesseract.OEM.TESSERACT_ONLY : Tesseract.OEM.LSTM_ONLY, {
+      langPath: dataDir(lang, legacy),
+      cacheMethod: 'none',
+      gzip: true,
+      legacyCore: legacy,
+      legacyLang: legacy,
+    }).then(async (w) => {
+      await w.setParameters({ debug_file: '/dev/null' });
+      return w;
+    });
+    worker.catch(() => engines.delete(lang));
+    engines.set(lang, worker);
+  }
+  return worker;
+}
+
+/** Reads the words of a page image, turning it upright first. */
+export async function recognize(input: OcrInput): Promise<OcrResult> {
+  const { image } = input;
+  const lang = input.lang ?? 'eng';
+  const maxPixels = input.maxPixels ?? 64_000_000;
+  if (image.width < 1 || image.height < 1 || image.data.length < image.width * image.height) {
+    return { kind: 'error', code: 'empty_image', message: 'The page image is empty.' };
+  }
+  if (image.width * image.height > maxPixels) {
+    return { kind: 'error', code: 'image_too_large', message: `The page image is larger than ${Math.round(maxPixels / 1e6)} MP.` };
+  }
+  if (!/^[a-z_]{3,12}$/.test(lang) || !hasLanguage(lang)) {
+    return { kind: 'error', code: 'unknown_language', message: `No OCR data is installed for language "${lang}".` };
+  }
+  const dpi = String(image.dpi && image.dpi >= 70 ? image.dpi : 300);
+  const deskew = input.deskew ?? true;
+  const read = (turn: QuarterTurn) => readTurned(image, turn, lang, dpi, deskew);
+
+  if (input.rotation !== undefined && input.rotation !== 'auto') return { ...(await read(input.rotation)), orientation: null };
+
+  const orientation = await detectOrientation(image, dpi);
+  const first: QuarterTurn = orientation && orientation.confidence >= 0.5 ? orientation.degrees : 0;
+  let best = await read(first);
+  const trusted = first !== 0 && orientation !== null && orientation.confidence >= OSD_TRUSTED;
+  if (!trusted && best.confidence < GOOD_CONFIDENCE && best.words.length >= MIN_WORDS_TO_COMPARE) {
+    // Unsure: read the other quarter turns and keep the most confident reading.
+    for (const turn of [0, 90, 180, 270] as QuarterTurn[]) {
+      if (turn === first) continue;
+      const attempt = await read(turn);
+      if (attempt.confidence > best.confidence + 5) best = attempt;
+      if (best.confidence >= GOOD_CONFIDENCE) break;
+    }
+  }
+  return { ...best, orientation };
+}
+
+function hasLanguage(lang: string): boolean {
+  try {
+    dataDir(lang, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function detectOrientation(image: GrayImage, dpi: string): Promise<{ degrees: QuarterTurn; confidence: number } | null> {
+  try {
+    const osd = await engine('osd');
+    await osd.setParameters({ user_defined_dpi: dpi });
+    const { data } = await osd.detect(encodePgm(image) as never);
+    if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
+    const degrees = (((data.orientation_degrees % 360) + 360) % 360) as QuarterTurn;
+    return { degrees, confidence: Math.round(data.orientation_confidence * 100) / 100 };
+  } catch {
+    return null; // Too little text to tell; recognition decides.
+  }
+}
+
+type Reading = Omit<Extract<OcrResult, { kind: 'recognized' }>, 'orientation'>;
+
+async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, dpi: string, deskew: boolean): Promise<Reading> {
+  const upright = rotateGray(image, turn);
+  const worker = await engine(lang);
+  const { data } = await worker.recognize(
+    encodePgm(upright) as never,
+    { rotateAuto: deskew, user_defined_dpi: dpi } as never,
+    { blocks: true, text: false },
+  );
+  const { width, height } = upright;
+  const lines: OcrLine[] = [];
+  const words: OcrWord[] = [];
+  let weighted = 0;
+  let letters = 0;
+  for (const block of data.blocks ?? []) {
+    for (const para of block.paragraphs) {
+      for (const line of para.lines) {
+        const lineWords = line.words.filter((w) => w.text.trim());
+        if (lineWords.length === 0) continue;
+        for (const w of lineWords) {
+          words.push({ text: w.text.trim(), confidence: Math.round(w.confidence), box: pixelBox(w.bbox, width, height), line: lines.length });
+          weighted += w.confidence * w.text.length;
+          letters += w.text.length;
+        }
+        const text = lineWords.map((w) => w.text.trim()).join(' ');
+        lines.push({ text, confidence: Math.round(line.confidence), box: pixelBox(line.bbox, width, height) });
+      }
+    }
+  }
+  const radians = (data as { rotateRadians?: number }).rotateRadians ?? 0;
+  return {
+    kind: 'recognized',
+    rotation: turn,
+    skewDegrees: Math.round(((radians * 180) / Math.PI) * 100) / 100,
+    width,
+    height,
+    confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
+    text: lines.map((l) => l.text).join('\n'),
+    lines,
+    words,
+  };
+}
+
+function pixelBox(b: { x0: number; y0: number; x1: number; y1: number }, width: number, height: number): Box {
+  return boxAround([[b.x0, b.y0], [b.x1, b.y1]], width, height);
+}
+
+/** Stops this thread's engines (used by tests and on pool shutdown). */
+export async function shutdownOcr(): Promise<void> {
+  const all = [...engines.values()];
+  engines.clear();
+  await Promise.all(all.map(async (w) => (await w.catch(() => null))?.terminate()));
+}

@@ -1,0 +1,78 @@
+/**
+ * Pure raster and geometry helpers shared by the render, image and OCR tasks.
+ */
+import type { Box, GrayImage, QuarterTurn } from './types';
+
+/** Converts RGBA pixels (e.g. canvas ImageData) to 8-bit gray with integer BT.601 luma. */
+export function rgbaToGray(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let i = 0, j = 0; i < out.length; i++, j += 4) {
+    out[i] = (rgba[j] * 77 + rgba[j + 1] * 150 + rgba[j + 2] * 29) >> 8;
+  }
+  return out;
+}
+
+/** Turns a gray image clockwise by a quarter-turn multiple; returns a new image. */
+export function rotateGray(image: GrayImage, turn: QuarterTurn): GrayImage {
+  if (turn === 0) return image;
+  const { width: w, height: h, data: src } = image;
+  const dst = new Uint8Array(src.length);
+  if (turn === 180) {
+    for (let i = 0, n = src.length; i < n; i++) dst[n - 1 - i] = src[i];
+    return { ...image, data: dst };
+  }
+  // 90: (x, y) -> (h-1-y, x); 270: (x, y) -> (y, w-1-x). The new width is the old height.
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const target = turn === 90 ? x * h + (h - 1 - y) : (w - 1 - x) * h + y;
+      dst[target] = src[row + x];
+    }
+  }
+  return { width: h, height: w, data: dst, dpi: image.dpi };
+}
+
+/** Encodes a gray image as binary PGM (P5), a header plus the raw bytes: cheap to read back. */
+export function encodePgm(image: GrayImage): Uint8Array {
+  const header = new TextEncoder().encode(`P5\n${image.width} ${image.height}\n255\n`);
+  const out = new Uint8Array(header.length + image.data.length);
+  out.set(header, 0);
+  out.set(image.data, header.length);
+  return out;
+}
+
+/**
+ * Maps a box found on an image that was turned clockwise by `turn` back onto the image as it
+ * was before turning (e.g. an OCR box on an upright page back onto the PDF page as stored).
+ */
+export function toSourceBox(box: Box, turn: QuarterTurn): Box {
+  const { x, y, w, h } = box;
+  switch (turn) {
+    case 90:
+      return { x: y, y: 1 - (x + w), w: h, h: w };
+    case 180:
+      return { x: 1 - (x + w), y: 1 - (y + h), w, h };
+    case 270:
+      return { x: 1 - (y + h), y: x, w: h, h: w };
+    default:
+      return { ...box };
+  }
+}
+
+/** The normalized axis-aligned box around a set of points given in pixels or points. */
+export function boxAround(points: Array<[number, number]>, width: number, height: number): Box {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const [px, py] of points) {
+    minX = Math.min(minX, px);
+    minY = Math.min(minY, py);
+    maxX = Math.max(maxX, px);
+    maxY = Math.max(maxY, py);
+  }
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  const x0 = clamp(minX / width), y0 = clamp(minY / height);
+  return { x: round(x0), y: round(y0), w: round(clamp(maxX / width) - x0), h: round(clamp(maxY / height) - y0) };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1e5) / 1e5;
+}
