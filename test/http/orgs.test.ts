@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
       const renamed = await t().request('PATCH', `/api/v1/orgs/${b.slug}`, { token, json: { name: 'Zeta Research' } });
       expect((await renamed.json()).name).toBe('Zeta Research');
       const audit = await (await t().request('GET', `/api/v1/orgs/${b.slug}/audit-events`, { token })).json();
-      expect(audit.events.map((e: { action: string }) => e.action)).toEqual(['org.updated', 'org.created']);
+      expect(audit.events.map((e: { action: string }) => e.action).filter((a: string) => a.startsWith('org.'))).toEqual(['org.updated', 'org.created']);
       expect(audit.events[0].data).toEqual({ name: { from: 'Zeta Labs', to: 'Zeta Research' } });
     });
 
@@ -122,6 +122,22 @@ for (const dialect of DIALECTS) {
       const fragment = await htmx.text();
       expect(fragment.startsWith('<tr id="member-')).toBe(true);
       expect(fragment).toContain('<option value="member" selected');
+    });
+
+    it("shows admins their members' sign-ins and failures in the audit log, with IP and browser", async () => {
+      const { org, ownerId } = await buildOrg(t().ctx);
+      const member = await buildMember(t().ctx, org.id, 'member');
+      const outsider = await buildUser(t().ctx);
+      await t().request('POST', '/login', { form: { email: member.email, password: 'wrong-password!' }, headers: { 'User-Agent': 'Test Browser' } });
+      await t().request('POST', '/login', { form: { email: member.email, password: PASSWORD }, headers: { 'User-Agent': 'Test Browser' } });
+      await t().request('POST', '/login', { form: { email: outsider.email, password: PASSWORD } });
+      const events = (await (await t().request('GET', `/api/v1/orgs/${org.slug}/audit-events`, { token: await apiToken(t().ctx, ownerId) })).json()).events;
+      const mine = events.filter((e: { actorId: string }) => e.actorId === member.id).map((e: { action: string }) => e.action);
+      expect(mine).toEqual(expect.arrayContaining(['auth.login', 'auth.login_failed']));
+      expect(events.find((e: { action: string }) => e.action === 'auth.login').userAgent).toBe('Test Browser');
+      expect(events.some((e: { actorId: string }) => e.actorId === outsider.id)).toBe(false);
+      const memberToken = await apiToken(t().ctx, member.id);
+      expect((await t().request('GET', `/api/v1/orgs/${org.slug}/audit-events`, { token: memberToken })).status).toBe(403);
     });
 
     it('teams nest, hold members of the organization only, and cannot contain themselves', async () => {

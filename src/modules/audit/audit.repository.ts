@@ -13,14 +13,23 @@ export async function insertAuditEvent(db: Db, event: AuditEvent): Promise<void>
   await db.insertInto('audit_event').values(event).execute();
 }
 
-/** Newest first, keyset-paginated on (created_at, id) through `before`. */
+/** An organization's audit log, newest first, paginated through `before` (a created_at). */
 export async function listAuditEvents(db: Db, orgId: string, f: AuditFilter) {
   let q = db
     .selectFrom('audit_event')
     .leftJoin('user', 'user.id', 'audit_event.actor_id')
     .selectAll('audit_event')
     .select(['user.email as actor_email'])
-    .where('audit_event.org_id', '=', orgId);
+    // The organization's own events, and its members' account events (sign-ins, sessions).
+    .where((eb) =>
+      eb.or([
+        eb('audit_event.org_id', '=', orgId),
+        eb.and([
+          eb('audit_event.org_id', 'is', null),
+          eb('audit_event.actor_id', 'in', eb.selectFrom('org_member').select('org_member.user_id').where('org_member.org_id', '=', orgId)),
+        ]),
+      ]),
+    );
   if (f.action) q = q.where('audit_event.action', '=', f.action);
   if (f.actorId) q = q.where('audit_event.actor_id', '=', f.actorId);
   if (f.before) q = q.where('audit_event.created_at', '<', f.before);
