@@ -1,4 +1,4 @@
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from 'mailparser';
 import { FormatError, guard } from './format-error';
 import type { ExtractedAttachment, ExtractedText, FormatLimits } from './format.types';
 import { htmlToText } from './html.extract';
@@ -73,10 +73,19 @@ function headerLines(mail: ParsedMail): string[] {
   return lines;
 }
 
+/** "Name <address>" without the quotes mailparser adds; groups are flattened. */
 function addressText(value: AddressObject | AddressObject[] | undefined): string | undefined {
   if (!value) return undefined;
-  const text = (Array.isArray(value) ? value : [value]).map((a) => a.text).filter(Boolean).join(', ');
-  return text || undefined;
+  const out: string[] = [];
+  const add = (list: EmailAddress[]) => {
+    for (const a of list) {
+      if (a.group) add(a.group);
+      else if (a.name && a.address) out.push(`${a.name} <${a.address}>`);
+      else if (a.address || a.name) out.push(a.address || a.name);
+    }
+  };
+  for (const obj of Array.isArray(value) ? value : [value]) add(obj.value);
+  return out.length > 0 ? out.join(', ') : undefined;
 }
 
 /** The attachment's own name without any directory part or control characters. */

@@ -60,6 +60,12 @@ export async function sniff(bytes: Uint8Array, filename?: string): Promise<Sniff
     else if (kind) return { kind, mime: KIND_MIME[kind] };
   }
 
+  // A UTF-16 BOM (FF FE) also reads as an MPEG audio frame: a BOM'd text file is text.
+  if (hasTextBom(bytes)) {
+    const encoding = detectTextEncoding(bytes);
+    if (encoding) return sniffText(bytes, encoding, filename);
+  }
+
   let detected: { mime: string } | undefined;
   try {
     detected = await fileTypeFromBuffer(bytes);
@@ -112,6 +118,10 @@ function sniffOoxml(bytes: Uint8Array): DocumentKind | 'damaged' | undefined {
 function isEncryptedOoxml(bytes: Uint8Array): boolean {
   const needle = Buffer.from('EncryptedPackage', 'utf16le');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(needle);
+}
+
+function hasTextBom(b: Uint8Array): boolean {
+  return (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) || (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
 }
 
 function isTextual(mime: string): boolean {
