@@ -29,12 +29,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
 
-  // Claiming: the next queued jobs of a type, highest priority first, then oldest run_at.
+  // Claiming: the next queued jobs of a type, highest priority first, then oldest run_at
+  // (id breaks ties), read in index order without a sort.
   // Partial, so finished jobs (the bulk of the table over time) never enter it.
   await db.schema
     .createIndex('job_claim_idx')
     .on('job')
-    .columns(['type', 'priority desc', 'run_at'])
+    .columns(['type', 'priority desc', 'run_at', 'id'])
     .where(sql.ref('status'), '=', 'queued')
     .execute();
   // Sweeping: running jobs whose lease has expired.

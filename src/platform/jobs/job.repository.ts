@@ -84,7 +84,8 @@ export async function claimJobs(
   const candidates = db
     .selectFrom('job')
     .select('id')
-    .where('status', '=', 'queued')
+    // A literal, not a parameter, so the planner can use the partial index job_claim_idx.
+    .where(sql<boolean>`status = 'queued'`)
     .where('type', '=', opts.type)
     .where('run_at', '<=', opts.now)
     .orderBy('priority', 'desc')
@@ -216,7 +217,8 @@ export async function sweepExpiredJobs(db: Kysely<DB>, now: string): Promise<Pic
       run_at: now,
       updated_at: now,
     })
-    .where('status', '=', 'running')
+    // A literal, not a parameter, so the planner can use the partial index job_lease_idx.
+    .where(sql<boolean>`status = 'running'`)
     .where('lease_until', '<', now)
     .returning(['id', 'type', 'status', 'attempts', 'org_id'])
     .execute();
