@@ -209,8 +209,10 @@ for (const dialect of DIALECTS) {
       const b = await queue.enqueue(db, { type: 'rt.quick', payload: 2 });
       await waitFor(() => started === 1, 'first job to start');
       await runner.stop({ timeoutMs: 5000 });
-      expect((await job(a.id)).status).toBe('succeeded');
-      expect((await job(b.id)).status).toBe('queued');
+      // One ran to completion during the drain; the other was never claimed.
+      const statuses = [(await job(a.id)).status, (await job(b.id)).status].sort();
+      expect(statuses).toEqual(['queued', 'succeeded']);
+      expect(started).toBe(1);
 
       const stubborn = defineJob({
         name: 'rt.stubborn',
