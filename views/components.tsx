@@ -92,3 +92,18 @@ export function ErrorView({ status, message, requestId }: { status: number; mess
     </section>
   );
 }
+
+/**
+ * A one-button form for a destructive action: a plain post (with an optional confirmation),
+ * or an htmx swap of `swapTarget` when given.
+ */
+export function DangerButton(p: { action: string; label: string; confirm?: string; swapTarget?: string }) {
+  const hx = p.swapTarget ? { 'hx-post': p.action, 'hx-target': p.swapTarget, 'hx-swap': 'outerHTML' } : {};
+  return (
+    <form method="post" action={p.action} class="inline" data-confirm={p.confirm} {...hx}>
+      <button type="submit" class="danger small">
+        {p.label}
+      </button>
+    </form>
+  );
+}

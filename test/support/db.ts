@@ -13,7 +13,6 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://po
 export interface TestDatabase extends Database {
   /** The URL (with schema, for Postgres) a second process or pool can open. */
   url: string;
-  schema: string | null;
   /** Opens another connection pool onto the same database (for concurrency tests). */
   reopen(): Database;
 }
@@ -26,7 +25,7 @@ export async function createTestDb(dialect: Dialect): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const database = createDb('sqlite::memory:');
     await migrateToLatest(database);
-    return { ...database, url: 'sqlite::memory:', schema: null, reopen: () => { throw new Error('an in-memory SQLite database cannot be reopened'); } };
+    return { ...database, url: 'sqlite::memory:', reopen: () => { throw new Error('an in-memory SQLite database cannot be reopened'); } };
   }
   const schema = `t_${newId(12)}`;
   const admin = createDb(TEST_DATABASE_URL, { poolSize: 1 });

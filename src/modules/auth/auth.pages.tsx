@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { AuthLayout } from '../../../views/layout';
-import { Field, FormError, PageHeader, Time } from '../../../views/components';
+import { DangerButton, Field, FormError, PageHeader, Time } from '../../../views/components';
 import { clearSessionCookie, requireUser, setSessionCookie } from '../../platform/http/auth';
 import { readForm } from '../../platform/http/input';
 import { renderPage } from '../../platform/http/render';
@@ -150,9 +150,7 @@ export function authPages() {
                 <td><Time iso={s.lastSeenAt} /></td>
                 <td>
                   {!s.current && (
-                    <form method="post" action={`/account/sessions/${s.id}/revoke`} class="inline" hx-post={`/account/sessions/${s.id}/revoke`} hx-target={`#session-${s.id}`} hx-swap="outerHTML">
-                      <button type="submit" class="danger small">Revoke</button>
-                    </form>
+                    <DangerButton action={`/account/sessions/${s.id}/revoke`} label="Revoke" swapTarget={`#session-${s.id}`} />
                   )}
                 </td>
               </tr>

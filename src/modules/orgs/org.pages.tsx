@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { can, ROLES } from '../../authz';
-import { Field, FormError, PageHeader, RoleSelect, Time } from '../../../views/components';
+import { DangerButton, Field, FormError, PageHeader, RoleSelect, Time } from '../../../views/components';
 import { requireUser } from '../../platform/http/auth';
 import { readForm } from '../../platform/http/input';
 import { baseUrl } from '../../platform/http/request';
@@ -45,9 +45,11 @@ function MemberRow({ m, actor, slug }: { m: PresentedMember; actor: Actor; slug:
       <td><Time iso={m.lastLoginAt} /></td>
       <td>
         {mayRemove && (
-          <form method="post" action={`${base}/remove`} class="inline" data-confirm={m.userId === actor.userId ? 'Leave this organization?' : `Remove ${m.email}?`}>
-            <button type="submit" class="danger small">{m.userId === actor.userId ? 'Leave' : 'Remove'}</button>
-          </form>
+          <DangerButton
+            action={`${base}/remove`}
+            label={m.userId === actor.userId ? 'Leave' : 'Remove'}
+            confirm={m.userId === actor.userId ? 'Leave this organization?' : `Remove ${m.email}?`}
+          />
         )}
       </td>
     </tr>
@@ -159,9 +161,7 @@ export function orgPages() {
                     <td><span class="badge">{i.role}</span></td>
                     <td><Time iso={i.expiresAt} /></td>
                     <td>
-                      <form method="post" action={`/o/${org.slug}/invitations/${i.id}/revoke`} class="inline">
-                        <button type="submit" class="danger small">Withdraw</button>
-                      </form>
+                      <DangerButton action={`/o/${org.slug}/invitations/${i.id}/revoke`} label="Withdraw" />
                     </td>
                   </tr>
                 ))}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { can } from '../../authz';
-import { Field, PageHeader } from '../../../views/components';
+import { DangerButton, Field, PageHeader } from '../../../views/components';
 import { requireUser } from '../../platform/http/auth';
 import { readForm, readJson, validate } from '../../platform/http/input';
 import type { AppEnv } from '../../platform/http/types';
@@ -76,9 +76,7 @@ export function teamPages() {
             <div class="pagehead">
               <h2 style={undefined}>{t.path.join(' › ')}</h2>
               {can(actor, 'team.delete') && (
-                <form method="post" action={`/o/${slug}/teams/${t.id}/delete`} class="inline" data-confirm={`Delete ${t.name} and the teams inside it?`}>
-                  <button type="submit" class="danger small">Delete</button>
-                </form>
+                <DangerButton action={`/o/${slug}/teams/${t.id}/delete`} label="Delete" confirm={`Delete ${t.name} and the teams inside it?`} />
               )}
             </div>
             <p class="muted">{t.memberCount} member{t.memberCount === 1 ? '' : 's'}: {rosters[i].map((m) => m.name).join(', ') || '—'}</p>

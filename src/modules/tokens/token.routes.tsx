@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { Field, PageHeader, Time } from '../../../views/components';
+import { DangerButton, Field, PageHeader, Time } from '../../../views/components';
 import { requireUser } from '../../platform/http/auth';
 import { readForm, readJson } from '../../platform/http/input';
 import type { AppEnv } from '../../platform/http/types';
@@ -69,9 +69,7 @@ export function tokenPages() {
                   <td><Time iso={t.lastUsedAt} /></td>
                   <td>{t.expiresAt ? <Time iso={t.expiresAt} /> : 'never'}</td>
                   <td>
-                    <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline" data-confirm={`Revoke ${t.name}?`}>
-                      <button type="submit" class="danger small">Revoke</button>
-                    </form>
+                    <DangerButton action={`/account/tokens/${t.id}/revoke`} label="Revoke" confirm={`Revoke ${t.name}?`} />
                   </td>
                 </tr>
               ))}
