@@ -104,25 +104,30 @@ export class WorkerPools {
   /** Parses a PDF: page count, encryption, per-page text with word boxes. Transfers `input.bytes`. */
   parsePdf(input: ParsePdfInput, opts?: RunOptions): Promise<PdfParseResult> {
     const bytes = ownedBytes(input.bytes);
-    return this.#run('parsePdf', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
+    return this.#task('parsePdf', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
   }
 
   /** Renders PDF pages to gray images for OCR. Transfers `input.bytes`. */
   renderPdfPages(input: RenderPdfInput, opts?: RunOptions): Promise<RenderPdfResult> {
     const bytes = ownedBytes(input.bytes);
-    return this.#run('renderPdfPages', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
+    return this.#task('renderPdfPages', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
   }
 
   /** Decodes a PNG, JPEG or TIFF (all pages) into gray images. Transfers `input.bytes`. */
   decodeImage(input: DecodeImageInput, opts?: RunOptions): Promise<DecodeImageResult> {
     const bytes = ownedBytes(input.bytes);
-    return this.#run('decodeImage', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
+    return this.#task('decodeImage', { ...input, bytes }, [bytes.buffer as ArrayBuffer], opts);
   }
 
   /** OCR of one gray page: words, lines, boxes, confidences, applied rotation. Transfers the pixels. */
   recognize(input: OcrInput, opts?: RunOptions): Promise<OcrResult> {
     const data = ownedBytes(input.image.data);
-    return this.#run('recognize', { ...input, image: { ...input.image, data } }, [data.buffer as ArrayBuffer], opts);
+    return this.#task('recognize', { ...input, image: { ...input.image, data } }, [data.buffer as ArrayBuffer], opts);
+  }
+
+  #task<R>(name: keyof typeof TASKS, input: unknown, transferList: ArrayBuffer[], opts?: RunOptions): Promise<R> {
+    const { pool, file } = TASKS[name];
+    return this.run<R>(pool, file, name, input, transferList, opts);
   }
 
   /** Queue and thread figures per pool, for metrics and readiness. */
@@ -142,14 +147,18 @@ export class WorkerPools {
     await Promise.all(Object.values(this.#pools).map((p) => p.close({ force: opts.force ?? false })));
   }
 
-  async #run<R>(name: keyof typeof TASKS, input: unknown, transferList: ArrayBuffer[], opts: RunOptions = {}): Promise<R> {
+  /**
+   * Runs export `name` of the task module at `fileUrl` on a pool, moving `transferList`
+   * to the worker. The typed methods above are the usual entry points; this one serves
+   * new task modules.
+   */
+  async run<R>(pool: PoolName, fileUrl: string, name: string, input: unknown, transferList: ArrayBuffer[] = [], opts: RunOptions = {}): Promise<R> {
     if (this.#closed) throw new WorkerTaskError('pool_closed', 'The worker pools are shut down.');
-    const { pool, file } = TASKS[name];
     const limitMs = opts.timeoutMs ?? this.config[pool].taskTimeoutMs;
     const timeout = AbortSignal.timeout(limitMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     try {
-      return await this.#pools[pool].run(input, { filename: file, name, transferList, signal });
+      return await this.#pools[pool].run(input, { filename: fileUrl, name, transferList, signal });
     } catch (err) {
       throw toWorkerError(err, name, limitMs, timeout.aborted);
     }

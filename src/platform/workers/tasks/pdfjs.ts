@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { ownedBytes } from './transfer';
 import type { DocumentLimits } from './types';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -52,29 +53,32 @@ export async function openPdf(
   const candidates = password === undefined || password === '' ? [undefined] : passwordVariants(password);
   let lastPasswordCode = 0;
   for (const candidate of candidates) {
-    const task = pdfjs.getDocument({
-      // pdfjs takes ownership of the buffer it is given, so every attempt gets its own copy.
-      data: candidates.length > 1 ? bytes.slice() : bytes,
-      password: candidate,
-      isEvalSupported: false,
-      disableFontFace: true,
-      useSystemFonts: false,
-      useWorkerFetch: false,
-      enableXfa: false,
-      stopAtErrors: false,
-      maxImageSize: limits.maxImagePixels,
-      standardFontDataUrl: asset('standard_fonts'),
-      cMapUrl: asset('cmaps'),
-      cMapPacked: true,
-      iccUrl: asset('iccs'),
-      wasmUrl: asset('wasm'),
-      verbosity,
-    });
+    // pdfjs takes ownership of the buffer it is given (and refuses Node Buffers), so it gets
+    // a plain Uint8Array that owns its memory: a copy per attempt when there are several.
+    const data = candidates.length > 1 ? new Uint8Array(bytes) : plainOwned(bytes);
+    let task;
     try {
+      task = pdfjs.getDocument({
+        data,
+        password: candidate,
+        isEvalSupported: false,
+        disableFontFace: true,
+        useSystemFonts: false,
+        useWorkerFetch: false,
+        enableXfa: false,
+        stopAtErrors: false,
+        maxImageSize: limits.maxImagePixels,
+        standardFontDataUrl: asset('standard_fonts'),
+        cMapUrl: asset('cmaps'),
+        cMapPacked: true,
+        iccUrl: asset('iccs'),
+        wasmUrl: asset('wasm'),
+        verbosity,
+      });
       const doc = await task.promise;
       return { kind: 'open', doc, passwordUsed: candidate !== undefined };
     } catch (err) {
-      await task.destroy().catch(() => undefined);
+      await task?.destroy().catch(() => undefined);
       const e = err as { name?: string; code?: number; message?: string };
       if (e?.name === 'PasswordException') {
         lastPasswordCode = e.code ?? 1;
@@ -88,6 +92,11 @@ export async function openPdf(
     }
   }
   return lastPasswordCode === 1 ? { kind: 'needs_password' } : { kind: 'wrong_password' };
+}
+
+function plainOwned(bytes: Uint8Array): Uint8Array {
+  const owned = ownedBytes(bytes);
+  return Buffer.isBuffer(owned) ? new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength) : owned;
 }
 
 /** True when a %PDF header appears in the first KiB, as readers tolerate leading junk. */

@@ -41,7 +41,11 @@ export interface PdfPageText {
   usable: boolean;
 }
 
-/** Thresholds for `usable`: enough real characters, and mostly real among what is there. */
+/**
+ * Thresholds for `usable`: enough letters and digits, and few junk characters (control,
+ * private-use, U+FFFD: the signs of a font without a usable Unicode mapping) among them.
+ * Punctuation is neutral, so leader dots in a table of contents do not count against it.
+ */
 export const USABLE_TEXT = Object.freeze({ minRealChars: 25, minRealRatio: 0.6 });
 
 const REAL = /[\p{L}\p{N}]/u;
@@ -53,7 +57,7 @@ export function buildPageText(items: PositionedItem[], pageWidth: number, pageHe
   const lines: PdfLine[] = [];
   let lineItems: Array<{ str: string; corners: Array<[number, number]> }> = [];
   let real = 0;
-  let visible = 0;
+  let junk = 0;
 
   const flushLine = () => {
     const text = lineItems.map((i) => i.str).join('').replace(/\s+/g, ' ').trim();
@@ -66,8 +70,8 @@ export function buildPageText(items: PositionedItem[], pageWidth: number, pageHe
     const geom = itemGeometry(item);
     for (const ch of str) {
       if (/\s/u.test(ch)) continue;
-      visible++;
-      if (REAL.test(ch) && !JUNK.test(ch)) real++;
+      if (JUNK.test(ch)) junk++;
+      else if (REAL.test(ch)) real++;
     }
     if (str.trim()) {
       lineItems.push({ str, corners: geom.corners(0, 1) });
@@ -87,7 +91,7 @@ export function buildPageText(items: PositionedItem[], pageWidth: number, pageHe
   fixWordLines(words, lines.length);
 
   const text = lines.map((l) => l.text).join('\n');
-  const usable = real >= USABLE_TEXT.minRealChars && real / Math.max(visible, 1) >= USABLE_TEXT.minRealRatio;
+  const usable = real >= USABLE_TEXT.minRealChars && real / Math.max(real + junk, 1) >= USABLE_TEXT.minRealRatio;
   return { text, words, lines, realChars: real, usable };
 }
 
