@@ -194,6 +194,11 @@ describe('extractText: limits and zip bombs', () => {
     await expectCode(() => extractText('pptx', big, { maxUncompressedBytes: 10 * 1024 * 1024 }), 'zip_bomb', /more than 10 MB/);
   });
 
+  it('limits the number of archive entries', async () => {
+    const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`ppt/slides/slide${i + 1}.xml`, strToU8('<p:sld/>')]));
+    await expectCode(() => extractText('pptx', zipSync(files), { maxZipEntries: 10 }), 'limit_exceeded', /20 entries; the limit is 10/);
+  });
+
   it('rejects files over the size limit, empty files, and kinds that are not text', async () => {
     await expectCode(() => extractText('text', strToU8('abc'.repeat(100)), { maxBytes: 100 }), 'too_large', /limit is 100 bytes/);
     await expectCode(() => extractText('text', new Uint8Array(0)), 'empty');

@@ -77,6 +77,12 @@ describe('sniff: text formats by content', () => {
     });
   });
 
+  it('does not mistake text for a binary format with a short magic number', async () => {
+    expect(await sniff(strToU8('MZ Logistics GmbH\nInvoice 7781\n'))).toMatchObject({ kind: 'text' });
+    expect(await sniff(strToU8('BM-4471 spare parts order, 12 units\n'))).toMatchObject({ kind: 'text' });
+    expect(await sniff(strToU8('{\\rtf1\\ansi Hello}'))).toMatchObject({ kind: 'unsupported', mime: 'application/rtf' });
+  });
+
   it('detects HTML, including XHTML and a bare body', async () => {
     expect(await sniff(strToU8('<!DOCTYPE html><html><body>x</body></html>'))).toMatchObject({ kind: 'html', mime: 'text/html' });
     expect(await sniff(strToU8('<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>'))).toMatchObject({

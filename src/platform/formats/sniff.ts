@@ -37,6 +37,9 @@ const DESCRIPTIONS: Record<string, string> = {
   'image/svg+xml': 'SVG image',
 };
 
+/** Formats written in plain ASCII whose signature wins over looking like text. */
+const TEXT_BASED = new Set(['application/pdf', 'application/rtf', 'application/postscript', 'application/eps']);
+
 /** OOXML parts that identify each kind (with `[Content_Types].xml`, which they all have). */
 const OOXML_MARKERS: [DocumentKind, RegExp][] = [
   ['docx', /^word\/document[^/]*\.xml$/],
@@ -83,9 +86,14 @@ export async function sniff(bytes: Uint8Array, filename?: string): Promise<Sniff
         'password-protected Office document',
       );
     }
+    // Short magic numbers ("MZ", "BM", MPEG frame sync) also start ordinary text; clean
+    // text beats them, except for formats that are text by design and must keep their type.
+    const clean = TEXT_BASED.has(detected.mime) ? null : detectTextEncoding(bytes);
+    if (clean && !isTextual(detected.mime)) return sniffText(bytes, clean, filename);
     if (!isTextual(detected.mime)) return unsupported(detected.mime);
   }
 
+  if (zipDamaged) return unsupported('application/zip', 'the file is a damaged ZIP archive');
   const encoding = detectTextEncoding(bytes);
   if (!encoding) return unsupported('application/octet-stream');
   return sniffText(bytes, encoding, filename, detected?.mime);
