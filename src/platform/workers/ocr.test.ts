@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createDeflate } from 'node:zlib';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WorkerPools } from './pools';
+import { hasSharedData, readShared, sharedData } from './test-fixtures/shared-data';
+
+const RECEIPT = 'X00016469612';
+const haveReceipts = hasSharedData(`receipts/img/${RECEIPT}.jpg`);
+const havePdfs = hasSharedData('pdfs/ocrmypdf/cardinal.pdf');
+
+const pools = new WorkerPools({ pdf: { threads: 1 }, ocr: { threads: 2 } });
+afterAll(() => pools.close({ force: true }));
+
+/** A valid 1-bit PNG of the given size, all black, streamed through deflate (it stays small). */
+async function blackPng(width: number, height: number): Promise<Uint8Array> {
+  const rowBytes = 1 + Math.ceil(width / 8);
+  const deflate = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (c: Buffer) => parts.push(c));
+  const done = new Promise((resolve) => deflate.on('end', resolve));
+  const block = Buffer.alloc(rowBytes * 1000); // filter byte 0 + zero bits, 1000 rows at a time
+  for (let y = 0; y < height; y += 1000) {
+    const rows = Math.min(1000, height - y);
+    if (!deflate.write(block.subarray(0, rows * rowBytes))) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([1, 0, 0, 0, 0], 8); // bit depth 1, grayscale, deflate, no filter, no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const png = Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))]);
+  return new Uint8Array(png);
+}
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const byte of buf) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c;
+}
+
+describe('image decoding', () => {
+  it('refuses a 35000 × 35000 image from its header, without decoding it', async () => {
+    const png = await blackPng(35_000, 35_000);
+    expect(png.byteLength).toBeLessThan(2_000_000);
+    const before = process.memoryUsage().rss;
+    const result = await pools.decodeImage({ bytes: png }, { timeoutMs: 20_000 });
+    expect(result).toMatchObject({ kind: 'error', code: 'image_too_large' });
+    if (result.kind === 'error') expect(result.message).toContain('35000 × 35000');
+    expect(process.memoryUsage().rss - before).toBeLessThan(500_000_000);
+  }, 60_000);
+
+  it('splits a multi-page TIFF into pages and reads small PNGs', async () => {
+    const white = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const black = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000000' } }).png().toBuffer();
+    const tiff = await sharp([white, black], { join: { animated: true } }).tiff().toBuffer();
+    const result = await pools.decodeImage({ bytes: new Uint8Array(tiff) });
+    expect(result.kind).toBe('decoded');
+    if (result.kind !== 'decoded') return;
+    expect(result.format).toBe('tiff');
+    expect(result.pages.map((p) => [p.width, p.height])).toEqual([[300, 200], [300, 200]]);
+    expect(result.pages[0].data[0]).toBe(255);
+    expect(result.pages[1].data[0]).toBe(0);
+
+    const single = await pools.decodeImage({ bytes: new Uint8Array(white) });
+    expect(single).toMatchObject({ kind: 'decoded', format: 'png' });
+  });
+
+  it('names unsupported and damaged files', async () => {
+    const gif = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#fff' } }).gif().toBuffer();
+    expect(await pools.decodeImage({ bytes: new Uint8Array(gif) })).toMatchObject({ kind: 'error', code: 'unsupported_format' });
+    const junk = new TextEncoder().encode('this is not an image at all');
+    expect(await pools.decodeImage({ bytes: junk })).toMatchObject({ kind: 'error', code: 'corrupt' });
+  });
+});
+
+describe.skipIf(!haveReceipts)('OCR of a receipt (../shared/data/receipts)', () => {
+  it('reads words with boxes and confidences', async () => {
+    const decoded = await pools.decodeImage({ bytes: readShared(`receipts/img/${RECEIPT}.jpg`) });
+    expect(decoded.kind).toBe('decoded');
+    if (decoded.kind !== 'decoded') return;
+    const result = await pools.recognize({ image: decoded.pages[0] });
+    expect(result.kind).toBe('recognized');
+    if (result.kind !== 'recognized') return;
+    expect(result.rotation).toBe(0);
+    expect(result.words.length).toBeGreaterThan(40);
+    for (const w of result.words) {
+      expect(w.box.x).toBeGreaterThanOrEqual(0);
+      expect(w.box.x + w.box.w).toBeLessThanOrEqual(1.00001);
+      expect(w.box.y + w.box.h).toBeLessThanOrEqual(1.00001);
+      expect(w.confidence).toBeGreaterThanOrEqual(0);
+      expect(w.confidence).toBeLessThanOrEqual(100);
+    }
+    // Most words of the reference transcript are found.
+    const truth = fs.readFileSync(path.join(sharedData, `receipts/box/${RECEIPT}.csv`), 'utf8');
+    const expected = [...new Set(truth.toUpperCase().match(/[A-Z]{4,}/g) ?? [])];
+    const seen = new Set(result.text.toUpperCase().match(/[A-Z]{4,}/g) ?? []);
+    const found = expected.filter((t) => seen.has(t)).length;
+    expect(found / expected.length).toBeGreaterThan(0.6);
+    expect(result.lines.length).toBeGreaterThan(15);
+  }, 120_000);
+});
+
+describe.skipIf(!havePdfs)('OCR of rotated scanned pages (../shared/data/pdfs)', () => {
+  it('turns sideways and upside-down pages upright and says so', async () => {
+    const rendered = await pools.renderPdfPages({ bytes: readShared('pdfs/ocrmypdf/cardinal.pdf'), pages: [2, 3], dpi: 150 });
+    expect(rendered.kind).toBe('pages');
+    if (rendered.kind !== 'pages') return;
+    const results = await Promise.all(
+      rendered.pages.map((p) => (p.kind === 'rendered' ? pools.recognize({ image: p.image }) : Promise.reject(new Error(p.message)))),
+    );
+    expect(results.map((r) => (r.kind === 'recognized' ? r.rotation : r.kind))).toEqual([270, 180]);
+    for (const r of results) {
+      if (r.kind !== 'recognized') continue;
+      expect(r.text).toContain('LinnSequencer');
+      expect(r.confidence).toBeGreaterThan(80);
+    }
+  }, 180_000);
+});
