@@ -1,0 +1,166 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, launchBrowser, type Observations, observedContext, type RunningFolio, startFolio } from './browser';
+
+/**
+ * The web UI as people use it, in a real browser against a real server: first-run setup,
+ * signing out and in, inviting a colleague and changing their role with htmx. Every page
+ * must run without console errors, CSP violations or requests leaving the server.
+ */
+
+const ORG = 'Harbor Records';
+const OWNER = { name: 'Olivia Owner', email: 'olivia@harbor.example', password: 'violet-Harbor-4417' };
+const COLLEAGUE = { name: 'Carl Colleague', email: 'carl@harbor.example', password: 'amber-Lantern-9086' };
+const SCREENSHOT = '/tmp/folio-members.png';
+
+describe.skipIf(browserMissing())('web UI in Chromium', () => {
+  let folio: RunningFolio;
+  let browser: Browser;
+  let owner: { context: BrowserContext; seen: Observations; page: Page };
+  let colleague: { context: BrowserContext; seen: Observations; page: Page };
+  let orgPath = '';
+  let inviteLink = '';
+
+  beforeAll(async () => {
+    [folio, browser] = await Promise.all([startFolio(), launchBrowser()]);
+    const a = await observedContext(browser, folio.origin);
+    owner = { ...a, page: await a.context.newPage() };
+    const b = await observedContext(browser, folio.origin);
+    colleague = { ...b, page: await b.context.newPage() };
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await folio?.stop();
+  });
+
+  it('leads a fresh install through setup to the new organization', async () => {
+    const page = owner.page;
+    await page.goto('/');
+    expect(new URL(page.url()).pathname).toBe('/setup');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Set up Folio');
+
+    await page.getByLabel('Organization name').fill(ORG);
+    await page.getByLabel('Your name').fill(OWNER.name);
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await Promise.all([page.waitForURL(/\/o\/[^/]+$/), page.getByRole('button', { name: 'Create organization' }).click()]);
+
+    orgPath = new URL(page.url()).pathname;
+    await expect(page.locator('main h1').textContent()).resolves.toBe(ORG);
+    await expect(page.locator('main .notice').textContent()).resolves.toContain('Welcome to Folio');
+    await expect(page.locator('.topbar .orgswitch summary').textContent()).resolves.toBe(ORG);
+    await expect(page.locator('.topbar .usermenu summary').textContent()).resolves.toBe(OWNER.name);
+    expect(await page.locator('.sidenav a[aria-current="page"]').textContent()).toBe('Overview');
+    // The flash notice is shown once.
+    await page.reload();
+    expect(await page.locator('main .notice').count()).toBe(0);
+  });
+
+  it('signs out, refuses a wrong password without telling whether the email exists, and signs back in', async () => {
+    const page = owner.page;
+    await page.locator('.usermenu summary').click();
+    await Promise.all([page.waitForURL('**/login'), page.getByRole('button', { name: 'Sign out' }).click()]);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sign in');
+    await expect(page.locator('.notice').textContent()).resolves.toContain('signed out');
+    await page.goto(orgPath);
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    const attempt = async (email: string, password: string) => {
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    };
+
+    await attempt(OWNER.email, 'not-the-Password-123');
+    const knownEmailError = await page.getByRole('alert').textContent();
+    expect(knownEmailError).toBeTruthy();
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await attempt('nobody@harbor.example', 'not-the-Password-123');
+    const unknownEmailError = await page.getByRole('alert').textContent();
+    expect(unknownEmailError).toBe(knownEmailError);
+    expect(knownEmailError).not.toMatch(/no (such )?account|not found|unknown|does not exist|not registered/i);
+    expect(await page.getByLabel('Password').inputValue()).toBe('');
+
+    await attempt(OWNER.email, OWNER.password);
+    expect(new URL(page.url()).pathname).toBe(orgPath);
+    await expect(page.locator('main h1').textContent()).resolves.toBe(ORG);
+  });
+
+  it('invites a colleague who joins as a member from a second browser', async () => {
+    const page = owner.page;
+    await page.locator('.sidenav').getByRole('link', { name: 'Members' }).click();
+    await page.waitForURL(`**${orgPath}/members`);
+    await expect(page.locator('#f-role').inputValue()).resolves.toBe('member');
+    await Promise.all([page.waitForURL(/invite_link=/), page.getByRole('button', { name: 'Create invitation link' }).click()]);
+    inviteLink = await page.locator('input#invite-link').inputValue();
+    expect(inviteLink.startsWith(`${folio.origin}/invite/`)).toBe(true);
+    expect(await page.locator('main .notice').textContent()).toContain('Invitation created');
+
+    const other = colleague.page;
+    await other.goto(inviteLink);
+    await expect(other.locator('h1').textContent()).resolves.toBe(`Join ${ORG}`);
+    await expect(other.locator('main').textContent()).resolves.toContain('invited as member');
+    await other.getByLabel('Your name').fill(COLLEAGUE.name);
+    await other.getByLabel('Email').fill(COLLEAGUE.email);
+    await other.getByLabel('Choose a password').fill(COLLEAGUE.password);
+    await Promise.all([other.waitForURL(`**${orgPath}`), other.getByRole('button', { name: 'Create account and join' }).click()]);
+    await expect(other.locator('main .notice').textContent()).resolves.toContain(`Welcome to ${ORG}`);
+    await expect(other.locator('.stat', { hasText: 'Your role' }).locator('strong').textContent()).resolves.toBe('member');
+    await expect(other.locator('.topbar .usermenu summary').textContent()).resolves.toBe(COLLEAGUE.name);
+    // Members may see the people list but not change roles or invite.
+    await other.goto(`${orgPath}/members`);
+    expect(await other.locator('select').count()).toBe(0);
+    expect(await other.getByRole('button', { name: 'Create invitation link' }).count()).toBe(0);
+  });
+
+  it('changes the colleague to admin with the htmx role select, without a page load, and keeps it', async () => {
+    const page = owner.page;
+    await page.goto(`${orgPath}/members`);
+    const row = page.locator('tbody tr', { hasText: COLLEAGUE.email });
+    const select = row.getByLabel(`Role of ${COLLEAGUE.email}`);
+    await expect(select.inputValue()).resolves.toBe('member');
+
+    let navigations = 0;
+    page.on('framenavigated', (f) => f === page.mainFrame() && navigations++);
+    await page.evaluate('globalThis.__samePage = true');
+    await select.selectOption('admin');
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/role')),
+      row.getByRole('button', { name: 'Save' }).click(),
+    ]);
+    expect(response.status()).toBe(200);
+    expect(response.request().headers()['hx-request']).toBe('true');
+    // The swapped-in row shows the saved role.
+    await page.waitForFunction(`document.querySelector('tbody tr select[aria-label="Role of ${COLLEAGUE.email}"]')?.closest('tr') && !document.querySelector('.htmx-request')`);
+    await expect(page.locator('tbody tr', { hasText: COLLEAGUE.email }).getByLabel(`Role of ${COLLEAGUE.email}`).inputValue()).resolves.toBe('admin');
+    expect(navigations).toBe(0);
+    expect(await page.evaluate('globalThis.__samePage')).toBe(true);
+    expect(await page.locator('tbody tr').count()).toBe(2);
+
+    await page.reload();
+    await expect(page.locator('tbody tr', { hasText: COLLEAGUE.email }).getByLabel(`Role of ${COLLEAGUE.email}`).inputValue()).resolves.toBe('admin');
+    await colleague.page.goto(orgPath);
+    await expect(colleague.page.locator('.stat', { hasText: 'Your role' }).locator('strong').textContent()).resolves.toBe('admin');
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('runs every page without console errors, CSP violations or outside requests', async () => {
+    for (const { page } of [owner, colleague]) {
+      expect(await page.evaluate('typeof htmx')).toBe('object');
+    }
+    for (const { seen } of [owner, colleague]) {
+      expect(seen.csp).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      expect(seen.failed).toEqual([]);
+      // The only error statuses are the deliberate ones: 401 for the wrong passwords.
+      expect(seen.httpErrors.filter((e) => e !== `401 document ${folio.origin}/login`)).toEqual([]);
+      expect(seen.requests.filter((u) => !u.startsWith(`${folio.origin}/`))).toEqual([]);
+    }
+    expect(owner.seen.httpErrors).toHaveLength(2);
+    const all = [...owner.seen.requests, ...colleague.seen.requests];
+    expect(all).toContain(`${folio.origin}/assets/htmx.min.js`);
+    expect(all).toContain(`${folio.origin}/assets/folio.css`);
+  });
+});
