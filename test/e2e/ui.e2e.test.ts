@@ -92,8 +92,10 @@ describe.skipIf(browserMissing())('web UI in Chromium', () => {
     await page.locator('.sidenav').getByRole('link', { name: 'Members' }).click();
     await page.waitForURL(`**${orgPath}/members`);
     await expect(page.locator('#f-role').inputValue()).resolves.toBe('member');
-    await Promise.all([page.waitForURL(/invite_link=/), page.getByRole('button', { name: 'Create invitation link' }).click()]);
+    await page.getByRole('button', { name: 'Create invitation link' }).click();
     inviteLink = await page.locator('input#invite-link').inputValue();
+    // The link is a secret: it must not end up in the address bar or history.
+    expect(page.url()).not.toContain(new URL(inviteLink).pathname.split('/').pop()!);
     expect(inviteLink.startsWith(`${folio.origin}/invite/`)).toBe(true);
     expect(await page.locator('main .notice').textContent()).toContain('Invitation created');
 

@@ -25,6 +25,7 @@ for (const dialect of DIALECTS) {
       expect(again.headers.get('Location')).toBe('/login');
       const me = await (await t().request('GET', '/api/v1/me', { cookie })).json();
       expect(me).toMatchObject({ email: 'ada@acme.test', orgs: [{ slug: 'acme-corp', role: 'owner' }] });
+      expect(me.lastLoginAt).toBe(t().clock.now().toISOString());
     });
 
     it('sets a HttpOnly, SameSite=Lax session cookie, Secure over HTTPS, storing only a hash', async () => {

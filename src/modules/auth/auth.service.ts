@@ -47,7 +47,6 @@ export async function login(ctx: Ctx, email: string, password: string) {
     throw new AppError('invalid_credentials', INVALID);
   }
   await clearThrottle(ctx.db, key);
-  await updateUser(ctx.db, user.id, { last_login_at: now.toISOString() });
   const { token, session } = await createSession(ctx, user.id);
   await recordAudit(ctx.db, ctx.clock, ctx.meta, { action: 'auth.login', actorId: user.id, targetType: 'user', targetId: user.id, data: { method: 'password' } });
   return { user, token, session };

@@ -3,7 +3,7 @@ import type { AppContext, Ctx } from '../../shared/context';
 import { AppError } from '../../shared/errors';
 import { newSecret, sha256Hex } from '../../shared/ids';
 import { recordAudit } from '../audit/audit.service';
-import { findUserById } from '../users/user.repository';
+import { findUserById, updateUser } from '../users/user.repository';
 import { deleteSession, deleteUserSession, findSession, insertSession, listUserSessions, touchSession } from './session.repository';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -15,7 +15,7 @@ function lifetime(ctx: AppContext) {
 }
 
 /**
- * Starts a session: a random token for the cookie; only its SHA-256 is stored, so a
+ * Starts a session (and records it as the user's latest sign-in): a random token for the cookie; only its SHA-256 is stored, so a
  * database leak does not leak usable sessions.
  */
 export async function createSession(ctx: Ctx, userId: string): Promise<{ token: string; session: Session }> {
@@ -31,6 +31,7 @@ export async function createSession(ctx: Ctx, userId: string): Promise<{ token: 
     user_agent: ctx.meta.userAgent?.slice(0, 500) ?? null,
   };
   await insertSession(ctx.db, session);
+  await updateUser(ctx.db, userId, { last_login_at: session.created_at });
   return { token, session };
 }
 

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { can, ROLES } from '../../authz';
 import { DangerButton, Field, FormError, PageHeader, RoleSelect, Time } from '../../../views/components';
 import { requireUser } from '../../platform/http/auth';
@@ -112,14 +112,14 @@ export function orgPages() {
     ));
   });
 
-  o.get('/members', async (c) => {
+  const membersView = async (c: Context<AppEnv>, link?: string, notice?: string) => {
     const ctx = c.get('ctx');
     const actor = c.get('actor')!;
     const org = c.get('org')!;
     const members = await listOrgMembers(ctx, actor);
     const invitations = can(actor, 'member.invite') ? await listInvitations(ctx, actor) : [];
-    const link = c.req.query('invite_link');
-    return page(c, { title: 'Members', active: 'members' }, (
+    if (link) c.header('Cache-Control', 'no-store');
+    return page(c, { title: 'Members', active: 'members', status: link ? 201 : 200, notice }, (
       <>
         <PageHeader title="Members" />
         {can(actor, 'member.invite') && (
@@ -171,7 +171,9 @@ export function orgPages() {
         )}
       </>
     ));
-  });
+  };
+
+  o.get('/members', (c) => membersView(c));
 
   o.post('/members/:userId/role', async (c) => {
     const ctx = c.get('ctx');
@@ -202,11 +204,10 @@ export function orgPages() {
 
   o.post('/invitations', async (c) => {
     const ctx = c.get('ctx');
-    const org = c.get('org')!;
     const f = await readForm(c);
     const r = await createInvitation(ctx, c.get('actor')!, { email: f.email || null, role: f.role ?? 'member' }, baseUrl(c, ctx.config));
-    flash(c, r.emailed ? `Invitation emailed to ${r.invitation.email}.` : 'Invitation created. Copy the link below and send it.');
-    return c.redirect(`/o/${org.slug}/members?invite_link=${encodeURIComponent(r.link)}`, 303);
+    // The link is a secret: it is shown in this response only, never put in a URL.
+    return membersView(c, r.link, r.emailed ? `Invitation emailed to ${r.invitation.email}. The link is also below.` : 'Invitation created. Copy the link below and send it.');
   });
 
   o.post('/invitations/:id/revoke', async (c) => {

@@ -38,7 +38,7 @@ function orgNav(c: Context<AppEnv>): NavItem[] | undefined {
 }
 
 /** Renders a signed-in page inside the application frame. */
-export async function page(c: Context<AppEnv>, opts: { title: string; active?: string; status?: number }, body: ComponentChildren) {
+export async function page(c: Context<AppEnv>, opts: { title: string; active?: string; status?: number; notice?: string }, body: ComponentChildren) {
   const user = c.get('user');
   const org = c.get('org');
   const actor = c.get('actor');
@@ -52,7 +52,7 @@ export async function page(c: Context<AppEnv>, opts: { title: string; active?: s
       orgs={orgs.map((o) => ({ slug: o.slug, name: o.name, role: o.role }))}
       nav={orgNav(c)}
       active={opts.active}
-      notice={takeFlash(c)}
+      notice={opts.notice ?? takeFlash(c)}
     >
       {body}
     </Layout>,
