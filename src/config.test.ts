@@ -6,7 +6,7 @@ describe('configuration', () => {
     const c = buildConfig({}, {}, '/srv/folio');
     expect(c.server).toMatchObject({ host: '127.0.0.1', port: 3000 });
     expect(c.database).toMatchObject({ dialect: 'sqlite', url: 'sqlite:/srv/folio/data/folio.db' });
-    expect(c.paths).toEqual({ db: '/srv/folio/data/folio.db', blobs: '/srv/folio/data/blobs' });
+    expect(c.paths).toEqual({ db: '/srv/folio/data/folio.db', blobs: '/srv/folio/data/blobs', consume: '/srv/folio/data/consume' });
     expect(Object.isFrozen(c.server)).toBe(true);
   });
 

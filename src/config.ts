@@ -49,6 +49,24 @@ const ZConfig = z
       })
       .strict()
       .prefault({}),
+    uploads: z
+      .object({
+        maxBytes: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    consume: z
+      .object({
+        pollSeconds: z.coerce.number().min(0).default(10),
+      })
+      .strict()
+      .prefault({}),
+    ocr: z
+      .object({
+        lang: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/, 'tesseract language codes, e.g. eng or eng+deu').default('eng'),
+      })
+      .strict()
+      .prefault({}),
     smtp: z
       .object({
         url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),
@@ -61,7 +79,7 @@ const ZConfig = z
 
 export type Config = z.infer<typeof ZConfig> & {
   database: { url: string; dialect: 'sqlite' | 'postgres' };
-  paths: { db: string | null; blobs: string };
+  paths: { db: string | null; blobs: string; consume: string };
 };
 
 /** Environment variables and the config key each one overrides. */
@@ -77,6 +95,9 @@ export const ENV_KEYS: Record<string, string[]> = {
   LOG_LEVEL: ['log', 'level'],
   SESSION_DAYS: ['auth', 'sessionDays'],
   PASSWORD_MIN_LENGTH: ['auth', 'passwordMinLength'],
+  UPLOAD_MAX_BYTES: ['uploads', 'maxBytes'],
+  CONSUME_POLL_SECONDS: ['consume', 'pollSeconds'],
+  OCR_LANG: ['ocr', 'lang'],
   SMTP_URL: ['smtp', 'url'],
   SMTP_FROM: ['smtp', 'from'],
 };
@@ -135,7 +156,7 @@ export function buildConfig(raw: unknown, env: Record<string, string | undefined
     ...c,
     dataDir,
     database: { ...c.database, url, dialect },
-    paths: { db: dbPath, blobs: path.join(dataDir, 'blobs') },
+    paths: { db: dbPath, blobs: path.join(dataDir, 'blobs'), consume: path.join(dataDir, 'consume') },
   }) as Config;
 }
 

@@ -2,11 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import { buildApp } from './app';
 import type { Config } from './config';
+import { documentJobs, type PipelineDeps } from './modules/documents/document.pipeline';
 import { createDb, type Database } from './platform/db/db';
 import { migrateToLatest } from './platform/db/migrate';
+import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from './platform/jobs';
 import { createLogger, type Logger } from './platform/log/logger';
 import { createSmtpMailer } from './platform/mail/smtp';
-import { systemClock } from './shared/clock';
+import { DiskBlobStore } from './platform/storage';
+import { WorkerPools } from './platform/workers/pools';
+import { type Clock, systemClock } from './shared/clock';
 import type { AppContext } from './shared/context';
 
 /** Opens the database (creating data folders for SQLite) and applies pending migrations. */
@@ -18,26 +22,60 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   return database;
 }
 
-/** Everything services need, built from the configuration. */
-export async function createAppContext(config: Config, log = createLogger(config.log.level)): Promise<AppContext> {
-  const database = await openDatabase(config, log);
-  return {
-    db: database.db,
-    dialect: database.dialect,
-    config,
-    clock: systemClock,
-    log,
-    mailer: config.smtp ? createSmtpMailer(config.smtp.url, config.smtp.from) : null,
-  };
+/** The application context plus what only a serving process runs: job definitions and worker pools. */
+export interface Runtime {
+  ctx: AppContext;
+  database: Database;
+  pipeline: PipelineDeps;
+  registry: JobRegistry;
+  /** Closes the worker pools if they were started. */
+  closePools(): Promise<void>;
 }
 
 /**
- * The composition root of `folio serve`: configuration → database → app → HTTP server,
- * with a graceful shutdown on SIGTERM / SIGINT.
+ * Everything services need, built from the configuration: database, blob store, job queue
+ * with every job definition, and (created on first use) the worker pools.
  */
-export async function startServer(config: Config): Promise<{ server: ServerType; close(): Promise<void> }> {
+export async function createRuntime(config: Config, log = createLogger(config.log.level), clock: Clock = systemClock): Promise<Runtime> {
+  const database = await openDatabase(config, log);
+  const blobs = new DiskBlobStore(config.dataDir);
+  await blobs.init();
+  let pools: WorkerPools | undefined;
+  // The queue needs the job definitions and the pipeline needs the queue: `jobs` is set just below.
+  const pipeline = { db: database.db, blobs, pools: () => (pools ??= new WorkerPools()), config, clock } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
+  const registry = createJobRegistry([...documentJobs(pipeline)]);
+  const jobs = createJobQueue({ registry, clock });
+  pipeline.jobs = jobs;
+  const ctx: AppContext = {
+    db: database.db,
+    dialect: database.dialect,
+    config,
+    clock,
+    log,
+    mailer: config.smtp ? createSmtpMailer(config.smtp.url, config.smtp.from) : null,
+    blobs,
+    jobs,
+    wakeJobs: () => {},
+  };
+  return { ctx, database, pipeline, registry, closePools: async () => void (await pools?.close()) };
+}
+
+/** The services' context alone, for commands that do not serve (create-admin, token create). */
+export async function createAppContext(config: Config, log = createLogger(config.log.level)): Promise<AppContext> {
+  return (await createRuntime(config, log)).ctx;
+}
+
+/**
+ * The composition root of `folio serve`: configuration → database → blob store → job
+ * runner → app → HTTP server, with a graceful shutdown on SIGTERM / SIGINT that stops
+ * taking requests, drains running jobs, then closes pools and the database.
+ */
+export async function startServer(config: Config): Promise<{ server: ServerType; runtime: Runtime; close(): Promise<void> }> {
   const log = createLogger(config.log.level);
-  const ctx = await createAppContext(config, log);
+  const runtime = await createRuntime(config, log);
+  const { ctx, database } = runtime;
+  const runner = new JobRunner({ db: database.db, dialect: database.dialect, registry: runtime.registry, log: log.child({ component: 'jobs' }) });
+  ctx.wakeJobs = () => runner.wake();
   const app = buildApp(ctx);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, (info) => {
@@ -46,17 +84,20 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
     });
     s.once('error', reject);
   });
+  runner.start();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
       await new Promise<void>((r) => server.close(() => r()));
-      await ctx.db.destroy();
+      await runner.stop({ timeoutMs: 25_000 });
+      await runtime.closePools();
+      await database.destroy();
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       void close().then(() => process.exit(0));
     });
   }
-  return { server, close };
+  return { server, runtime, close };
 }

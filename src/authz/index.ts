@@ -1,6 +1,7 @@
 import { AppError, notFound } from '../shared/errors';
 import type { Actor, OrgScoped } from './actor';
 import { PERMISSIONS, type Permission } from './permissions';
+import { documentPolicy } from './policies/document.policy';
 import { memberPolicy } from './policies/member.policy';
 import { permissionsOf } from './roles';
 
@@ -15,6 +16,8 @@ const POLICIES: Partial<Record<Permission, Policy>> = {
   'member.update': memberPolicy.update,
   'member.remove': memberPolicy.remove,
   'member.invite': memberPolicy.invite,
+  'document.update': documentPolicy.change,
+  'document.delete': documentPolicy.change,
 };
 
 /** Whether `actor` may do `permission`, to `resource` when one is given. Never throws. */

@@ -15,6 +15,11 @@ export const PERMISSIONS = [
   'team.update',
   'team.delete',
   'audit.read',
+  'document.read',
+  'document.create',
+  'document.update',
+  'document.delete',
+  'folder.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -6,8 +6,8 @@ export const ROLES: readonly Role[] = ['viewer', 'member', 'admin', 'owner'];
 
 /** What each role adds to the role below it. Data, not code: read it as the permission table. */
 const GRANTS: Record<Role, Permission[]> = {
-  viewer: ['org.read', 'member.read', 'team.read'],
-  member: [],
+  viewer: ['org.read', 'member.read', 'team.read', 'document.read'],
+  member: ['document.create', 'document.update', 'document.delete', 'folder.manage'],
   admin: ['org.update', 'member.invite', 'member.update', 'member.remove', 'team.create', 'team.update', 'team.delete', 'audit.read'],
   owner: ['org.delete'],
 };

@@ -1,6 +1,8 @@
 import type { Config } from '../config';
 import type { Db, Dialect } from '../platform/db/db';
+import type { JobQueue } from '../platform/jobs';
 import type { Logger } from '../platform/log/logger';
+import type { BlobStore } from '../platform/storage';
 import type { Clock } from './clock';
 
 /** Sends mail; absent when no SMTP server is configured. */
@@ -16,6 +18,12 @@ export interface AppContext {
   clock: Clock;
   log: Logger;
   mailer: Mailer | null;
+  /** Where document files live. */
+  blobs: BlobStore;
+  /** Where background work is enqueued (inside the transaction of the data it belongs to). */
+  jobs: JobQueue;
+  /** Tells this process's job runner that work was just committed (skips its poll delay). */
+  wakeJobs(): void;
 }
 
 /** Where a request came from, recorded with audit events and sessions. */

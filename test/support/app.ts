@@ -1,4 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
 import { buildApp } from '../../src/app';
+import { documentJobs, type PipelineDeps } from '../../src/modules/documents/document.pipeline';
+import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from '../../src/platform/jobs';
+import { DiskBlobStore } from '../../src/platform/storage';
+import { WorkerPools } from '../../src/platform/workers/pools';
 import { buildConfig, type Config } from '../../src/config';
 import type { Dialect } from '../../src/platform/db/db';
 import { createLogger } from '../../src/platform/log/logger';
@@ -14,6 +22,10 @@ export interface TestApp {
   db: TestDatabase;
   clock: ReturnType<typeof fixedClock>;
   mail: { to: string; subject: string; text: string }[];
+  blobs: DiskBlobStore;
+  registry: JobRegistry;
+  /** Runs the job runner until no job is waiting or running (or the time limit passes). */
+  drainJobs(opts?: { timeoutMs?: number }): Promise<void>;
   /** Sends a request the way a browser or API client would; writes carry our Origin. */
   request(method: string, path: string, opts?: RequestOpts): Promise<Response>;
 }
@@ -29,7 +41,7 @@ export interface RequestOpts {
 
 /** Test configuration: small lockout numbers, quiet logs. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
-  return buildConfig({ log: { level: 'silent' }, dataDir: '/tmp/folio-test-unused', ...overrides }, {});
+  return buildConfig({ log: { level: 'silent' }, dataDir: path.join(tmpdir(), 'folio-test-unused'), ...overrides }, {});
 }
 
 /**
@@ -39,13 +51,41 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
 export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unknown>; withMailer?: boolean } = {}): () => TestApp {
   const getDb = useTestDb(dialect);
   let cached: TestApp | undefined;
+  let pools: WorkerPools | undefined;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'folio-test-'));
+  afterAll(async () => {
+    await pools?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   return () => {
     if (cached) return cached;
     const db = getDb();
     const clock = fixedClock(new Date());
     const mail: TestApp['mail'] = [];
     const mailer: Mailer | null = opts.withMailer ? { send: async (m) => void mail.push(m) } : null;
-    const base: AppContext = { db: db.db, dialect, config: testConfig(opts.config), clock, log: createLogger('silent'), mailer };
+    const config = testConfig({ dataDir, ...opts.config });
+    const blobs = new DiskBlobStore(dataDir);
+    const pipeline = { db: db.db, blobs, pools: () => (pools ??= new WorkerPools()), config, clock } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
+    const registry = createJobRegistry(documentJobs(pipeline));
+    const jobs = createJobQueue({ registry, clock });
+    pipeline.jobs = jobs;
+    const base: AppContext = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {} };
+    const drainJobs: TestApp['drainJobs'] = async (o = {}) => {
+      // The runner leases on the real clock; test clocks only move session and invitation times.
+      const runner = new JobRunner({ db: db.db, dialect, registry, log: createLogger('silent'), pollIntervalMs: 50 });
+      runner.start();
+      const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+      try {
+        for (;;) {
+          const open = await db.db.selectFrom('job').select('id').where('status', 'in', ['queued', 'running']).executeTakeFirst();
+          if (!open) return;
+          if (Date.now() > deadline) throw new Error('jobs did not finish in time');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await runner.stop({ timeoutMs: 10_000 });
+      }
+    };
     const app = buildApp(base);
     const request: TestApp['request'] = (method, path, o = {}) => {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -62,7 +102,7 @@ export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unk
       }
       return Promise.resolve(app.request(path, { method, headers, body }));
     };
-    cached = { app, ctx: { ...base, meta: NO_META }, db, clock, mail, request };
+    cached = { app, ctx: { ...base, meta: NO_META }, db, clock, mail, request, blobs, registry, drainJobs };
     return cached;
   };
 }

@@ -28,7 +28,15 @@ export type AuditAction =
   | 'team.member_added'
   | 'team.member_removed'
   | 'token.created'
-  | 'token.revoked';
+  | 'token.revoked'
+  | 'folder.deleted'
+  | 'document.uploaded'
+  | 'document.version_added'
+  | 'document.updated'
+  | 'document.trashed'
+  | 'document.restored'
+  | 'document.purged'
+  | 'document.downloaded';
 
 export interface AuditInput {
   action: AuditAction;

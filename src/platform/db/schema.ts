@@ -115,7 +115,98 @@ export interface DB {
   invitation: InvitationTable;
   audit_event: AuditEventTable;
   job: JobTable;
+  folder: FolderTable;
+  document: DocumentTable;
+  document_version: DocumentVersionTable;
+  document_page: DocumentPageTable;
+  tag: TagTable;
+  document_tag: DocumentTagTable;
 }
+
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_password' | 'failed' | 'unsupported';
+
+export interface FolderTable {
+  id: string;
+  org_id: string;
+  parent_id: string | null;
+  name: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface DocumentTable {
+  id: string;
+  org_id: string;
+  folder_id: string | null;
+  /** The e-mail a document came attached to. */
+  parent_id: string | null;
+  owner_id: string | null;
+  name: string;
+  status: DocumentStatus;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON `{step, percent}` while processing. */
+  progress: string | null;
+  kind: string | null;
+  mime: string | null;
+  size: number;
+  page_count: number | null;
+  current_version_id: string | null;
+  source: 'upload' | 'api' | 'consume' | 'attachment';
+  /** A PDF password supplied by a user, kept only until processing has used it. */
+  pending_password: string | null;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DocumentVersionTable {
+  id: string;
+  org_id: string;
+  document_id: string;
+  number: number;
+  blob_key: string;
+  size: number;
+  filename: string;
+  declared_mime: string | null;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface DocumentPageTable {
+  org_id: string;
+  document_id: string;
+  version_id: string;
+  number: number;
+  width: number | null;
+  height: number | null;
+  source: 'text' | 'ocr' | 'none';
+  text: string;
+  confidence: number | null;
+  rotation: number;
+  /** JSON array of `{t, c?, b: [x, y, w, h]}` (box normalized to the page). */
+  words: string | null;
+  preview_key: string | null;
+  error: string | null;
+}
+
+export interface TagTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface DocumentTagTable {
+  org_id: string;
+  document_id: string;
+  tag_id: string;
+}
+
+export type Folder = Selectable<FolderTable>;
+export type Document = Selectable<DocumentTable>;
+export type DocumentVersion = Selectable<DocumentVersionTable>;
+export type DocumentPage = Selectable<DocumentPageTable>;
 
 export type Org = Selectable<OrgTable>;
 export type User = Selectable<UserTable>;
