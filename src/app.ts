@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { sql } from 'kysely';
 import { auditPages, auditRoutes } from './modules/audit/audit.routes';
 import { authPages } from './modules/auth/auth.pages';
+import { documentRoutes, folderRoutes } from './modules/documents/document.routes';
+import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
 import { invitationPages } from './modules/orgs/invitation.pages';
 import { orgPages } from './modules/orgs/org.pages';
@@ -42,15 +44,16 @@ export function buildApp(deps: AppContext) {
   });
   app.route('/assets', assetRoutes());
 
-  app.use(
-    '*',
+  const limit = (maxSize: number, what: string) =>
     bodyLimit({
-      maxSize: config.server.maxBodyBytes,
+      maxSize,
       onError: () => {
-        throw new AppError('payload_too_large', `The request body is larger than the limit of ${config.server.maxBodyBytes} bytes.`);
+        throw new AppError('payload_too_large', `${what} is larger than the limit of ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const uploadLimit = limit(config.uploads.maxBytes, 'The uploaded file');
+  const bodyLimitOf = limit(config.server.maxBodyBytes, 'The request body');
+  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? uploadLimit(c, next) : bodyLimitOf(c, next)));
   app.use('*', authenticate(config, { validateSession: (t) => validateSessionToken(deps, t), authenticateToken: (t) => authenticateToken(deps, t) }));
   app.use('*', csrfProtection(config));
 
@@ -59,6 +62,8 @@ export function buildApp(deps: AppContext) {
   app.route('/api/v1/me', meRoutes());
   app.route('/api/v1/orgs/:org/teams', teamRoutes());
   app.route('/api/v1/orgs/:org/audit-events', auditRoutes());
+  app.route('/api/v1/orgs/:org/documents', documentRoutes());
+  app.route('/api/v1/orgs/:org/folders', folderRoutes());
   app.route('/api/v1/orgs', orgRoutes());
 
   // Pages

@@ -56,6 +56,7 @@ export async function createRuntime(config: Config, log = createLogger(config.lo
     blobs,
     jobs,
     wakeJobs: () => {},
+    workers: pipeline.pools,
   };
   return { ctx, database, pipeline, registry, closePools: async () => void (await pools?.close()) };
 }

@@ -3,6 +3,7 @@ import type { Db, Dialect } from '../platform/db/db';
 import type { JobQueue } from '../platform/jobs';
 import type { Logger } from '../platform/log/logger';
 import type { BlobStore } from '../platform/storage';
+import type { WorkerPools } from '../platform/workers/pools';
 import type { Clock } from './clock';
 
 /** Sends mail; absent when no SMTP server is configured. */
@@ -24,6 +25,8 @@ export interface AppContext {
   jobs: JobQueue;
   /** Tells this process's job runner that work was just committed (skips its poll delay). */
   wakeJobs(): void;
+  /** The CPU worker pools, started on first use. */
+  workers(): WorkerPools;
 }
 
 /** Where a request came from, recorded with audit events and sessions. */

@@ -102,7 +102,7 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
     for (const a of attachments) stored.push({ a, put: await deps.blobs.put(a.bytes, { maxBytes: deps.config.uploads.maxBytes }) });
     await ctx.complete(async (trx) => {
       await repo.replacePages(trx, orgId, versionId, pages.map((p) => ({ ...p, org_id: orgId, document_id: documentId, version_id: versionId, preview_key: null })));
-      await repo.updateDocument(trx, orgId, documentId, { status: 'ready', page_count: pages.length, progress: null, error_code: null, error_message: null, pending_password: null, updated_at: now });
+      await repo.updateDocument(trx, orgId, documentId, { status: 'ready', page_count: pages.length, progress: null, error_code: null, error_message: null, updated_at: now });
       for (const { a, put } of stored) await linkAttachment(deps, trx, doc, a, put, now);
       if (stored.length) ctx.log.info({ attachments: stored.length }, 'attachments linked');
     });
@@ -114,7 +114,7 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
     await ctx.complete(async (trx) => {
       await repo.updateDocument(trx, orgId, documentId, {
         status: final.status, error_code: final.code, error_message: final.message, progress: null, updated_at: deps.clock.now().toISOString(),
-        ...(final.code === 'wrong_password' || final.status !== 'needs_password' ? { pending_password: null } : {}),
+        ...(final.code === 'wrong_password' ? { pending_password: null } : {}),
       });
     });
   }

@@ -146,6 +146,12 @@ export async function findPage(db: Db, orgId: string, versionId: string, number:
   return db.selectFrom('document_page').selectAll().where('org_id', '=', orgId).where('version_id', '=', versionId).where('number', '=', number).executeTakeFirst();
 }
 
+/** Preview images of every version of a document (to delete with it). */
+export async function listPreviewKeys(db: Db, orgId: string, documentId: string): Promise<string[]> {
+  const rows = await db.selectFrom('document_page').select('preview_key').where('org_id', '=', orgId).where('document_id', '=', documentId).where('preview_key', 'is not', null).execute();
+  return rows.map((r) => r.preview_key!);
+}
+
 export async function setPreviewKey(db: Db, orgId: string, versionId: string, number: number, key: string): Promise<void> {
   await db.updateTable('document_page').set({ preview_key: key }).where('org_id', '=', orgId).where('version_id', '=', versionId).where('number', '=', number).execute();
 }

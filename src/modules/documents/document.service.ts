@@ -272,12 +272,18 @@ export async function purgeDocument(ctx: Ctx, actor: Actor, id: string): Promise
   authorize(actor, 'document.delete', resource(doc));
   if (!doc.deleted_at) throw new AppError('conflict', 'Move the document to the trash before deleting it for good.');
   const versions = await repo.listVersions(ctx.db, actor.orgId, id);
+  const previews = await repo.listPreviewKeys(ctx.db, actor.orgId, id);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.deleteDocument(trx, actor.orgId, id);
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.purged', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id, data: { name: doc.name } });
   });
   for (const key of new Set(versions.map((v) => v.blob_key))) {
     if ((await repo.countBlobReferences(ctx.db, key)) === 0) await ctx.blobs.delete(key);
+  }
+  // Previews are content-addressed too: identical pages of another document may share one.
+  for (const key of new Set(previews)) {
+    const shared = await ctx.db.selectFrom('document_page').select('version_id').where('preview_key', '=', key).executeTakeFirst();
+    if (!shared) await ctx.blobs.delete(key);
   }
 }
 

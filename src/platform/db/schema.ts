@@ -153,7 +153,7 @@ export interface DocumentTable {
   page_count: number | null;
   current_version_id: string | null;
   source: 'upload' | 'api' | 'consume' | 'attachment';
-  /** A PDF password supplied by a user, kept only until processing has used it. */
+  /** The password of an encrypted PDF, as supplied by a user; page previews need it again. */
   pending_password: string | null;
   deleted_at: string | null;
   created_at: string;

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Tesseract from 'tesseract.js';
-import { boxAround, encodePgm, rotateGray } from './raster';
+import { boxAround, encodePgm, rotateGray, shrinkGray } from './raster';
 import type { Box, GrayImage, QuarterTurn, TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
@@ -62,8 +62,10 @@ export type OcrResult =
     }
   | TaskFailure<'image_too_large' | 'empty_image' | 'unknown_language'>;
 
-/** OSD confidence above which its verdict is applied without a second look. */
-const OSD_TRUSTED = 2;
+/** OSD confidence from which its verdict is applied without a second look. */
+const OSD_TRUSTED = 5;
+/** Orientation checks run on a copy shrunk to about this many pixels (~150 dpi Letter). */
+const PREVIEW_PIXELS = 2_500_000;
 /** Recognition at or above this mean confidence is accepted as upright. */
 const GOOD_CONFIDENCE = 70;
 /** Below this many words there is nothing to compare orientations with. */
@@ -111,26 +113,25 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
   if (!/^[a-z_]{3,12}$/.test(lang) || !hasLanguage(lang)) {
     return { kind: 'error', code: 'unknown_language', message: `No OCR data is installed for language "${lang}".` };
   }
-  const dpi = String(image.dpi && image.dpi >= 70 ? image.dpi : 300);
   const deskew = input.deskew ?? true;
-  const read = (turn: QuarterTurn) => readTurned(image, turn, lang, dpi, deskew);
+  const read = (img: GrayImage, turn: QuarterTurn) => readTurned(img, turn, lang, deskew);
 
-  if (input.rotation !== undefined && input.rotation !== 'auto') return { ...(await read(input.rotation)), orientation: null };
+  if (input.rotation !== undefined && input.rotation !== 'auto') return { ...(await read(image, input.rotation)), orientation: null };
 
-  const orientation = await detectOrientation(image, dpi);
-  const first: QuarterTurn = orientation && orientation.confidence >= 0.5 ? orientation.degrees : 0;
-  let best = await read(first);
-  const trusted = first !== 0 && orientation !== null && orientation.confidence >= OSD_TRUSTED;
-  if (!trusted && best.confidence < GOOD_CONFIDENCE && best.words.length >= MIN_WORDS_TO_COMPARE) {
-    // Unsure: read the other quarter turns and keep the most confident reading.
-    for (const turn of [0, 90, 180, 270] as QuarterTurn[]) {
-      if (turn === first) continue;
-      const attempt = await read(turn);
-      if (attempt.confidence > best.confidence + 5) best = attempt;
-      if (best.confidence >= GOOD_CONFIDENCE) break;
-    }
-  }
-  return { ...best, orientation };
+  const preview = shrinkGray(image, PREVIEW_PIXELS);
+  const orientation = await detectOrientation(preview);
+  if (orientation && orientation.confidence >= OSD_TRUSTED) return { ...(await read(image, orientation.degrees)), orientation };
+
+  // OSD is unsure: read upright, and only if that reading is poor compare the four turns
+  // on the small preview, re-reading at full size when another turn is clearly better.
+  const upright = await read(image, 0);
+  if (upright.confidence >= GOOD_CONFIDENCE || upright.words.length < MIN_WORDS_TO_COMPARE) return { ...upright, orientation };
+  const scores = new Map<QuarterTurn, number>();
+  for (const turn of [0, 90, 180, 270] as QuarterTurn[]) scores.set(turn, (await read(preview, turn)).confidence);
+  const [bestTurn, bestScore] = [...scores].sort((a, b) => b[1] - a[1])[0];
+  if (bestTurn === 0 || bestScore < scores.get(0)! + 10) return { ...upright, orientation };
+  const turned = await read(image, bestTurn);
+  return { ...(turned.confidence > upright.confidence ? turned : upright), orientation };
 }
 
 function hasLanguage(lang: string): boolean {
@@ -142,10 +143,10 @@ function hasLanguage(lang: string): boolean {
   }
 }
 
-async function detectOrientation(image: GrayImage, dpi: string): Promise<{ degrees: QuarterTurn; confidence: number } | null> {
+async function detectOrientation(image: GrayImage): Promise<{ degrees: QuarterTurn; confidence: number } | null> {
   try {
     const osd = await engine('osd');
-    await osd.setParameters({ user_defined_dpi: dpi });
+    await osd.setParameters({ user_defined_dpi: dpiOf(image) });
     const { data } = await osd.detect(encodePgm(image) as never);
     if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
     const degrees = (((data.orientation_degrees % 360) + 360) % 360) as QuarterTurn;
@@ -157,12 +158,17 @@ async function detectOrientation(image: GrayImage, dpi: string): Promise<{ degre
 
 type Reading = Omit<Extract<OcrResult, { kind: 'recognized' }>, 'orientation'>;
 
-async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, dpi: string, deskew: boolean): Promise<Reading> {
+/** The DPI to tell tesseract: the image's own when plausible, else the usual scan resolution. */
+function dpiOf(image: GrayImage): string {
+  return String(image.dpi && image.dpi >= 70 && image.dpi <= 2400 ? image.dpi : 300);
+}
+
+async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, deskew: boolean): Promise<Reading> {
   const upright = rotateGray(image, turn);
   const worker = await engine(lang);
   const { data } = await worker.recognize(
     encodePgm(upright) as never,
-    { rotateAuto: deskew, user_defined_dpi: dpi } as never,
+    { rotateAuto: deskew, user_defined_dpi: dpiOf(image) } as never,
     { blocks: true, text: false },
   );
   const { width, height } = upright;

@@ -32,6 +32,27 @@ export function rotateGray(image: GrayImage, turn: QuarterTurn): GrayImage {
   return { width: h, height: w, data: dst, dpi: image.dpi };
 }
 
+/**
+ * Halves a gray image (2 x 2 box average) until it holds at most `maxPixels`; cheap input
+ * for orientation checks, which need neither full resolution nor full memory.
+ */
+export function shrinkGray(image: GrayImage, maxPixels: number): GrayImage {
+  let current = image;
+  while (current.width * current.height > maxPixels && current.width >= 4 && current.height >= 4) {
+    const w = current.width >> 1, h = current.height >> 1, src = current.data, sw = current.width;
+    const dst = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const r0 = 2 * y * sw, r1 = r0 + sw;
+      for (let x = 0; x < w; x++) {
+        const c = 2 * x;
+        dst[y * w + x] = (src[r0 + c] + src[r0 + c + 1] + src[r1 + c] + src[r1 + c + 1] + 2) >> 2;
+      }
+    }
+    current = { width: w, height: h, data: dst, dpi: current.dpi ? Math.round(current.dpi / 2) : undefined };
+  }
+  return current;
+}
+
 /** Encodes a gray image as binary PGM (P5), a header plus the raw bytes: cheap to read back. */
 export function encodePgm(image: GrayImage): Uint8Array {
   const header = new TextEncoder().encode(`P5\n${image.width} ${image.height}\n255\n`);

@@ -1,10 +1,12 @@
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { isWorkerThread, move, transferableSymbol, valueSymbol } from 'piscina';
 
 /**
  * Wraps a task result so that Piscina moves (not copies) the given buffers back to the
- * calling thread. The buffers must not be used by the worker afterwards.
+ * calling thread. The buffers must not be used by the worker afterwards. Outside a pool
+ * worker (a task called directly) the value is returned as is.
  */
 export function withTransfer<T>(value: T, buffers: ArrayBufferLike[]): T {
+  if (!isWorkerThread) return value;
   const unique = [...new Set(buffers)].filter((b) => b instanceof ArrayBuffer && b.byteLength > 0);
   if (unique.length === 0) return value;
   const wrapper = {
