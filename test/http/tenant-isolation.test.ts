@@ -13,6 +13,8 @@ interface Fixture {
   memberId: string;
   teamId: string;
   invitationId: string;
+  documentId: string;
+  folderId: string;
 }
 
 type Case = [method: string, path: (a: Fixture) => string, body?: unknown];
@@ -33,6 +35,20 @@ const API_CASES: Case[] = [
   ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`, { name: 'x' }],
   ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`],
   ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/audit-events`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/text`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/file`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/pages/1/preview`],
+  ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}`, { name: 'stolen' }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}`],
+  ['POST', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/restore`],
+  ['POST', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/retry`],
+  ['POST', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/password`, { password: 'x' }],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/tags`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/folders`],
+  ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/folders/${a.folderId}`, { name: 'x' }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/folders/${a.folderId}`],
 ];
 
 const PAGE_CASES: Case[] = [
@@ -53,6 +69,7 @@ for (const dialect of DIALECTS) {
     let a: Fixture;
     let tokenB: string;
     let cookieB: string;
+    let crossOrg: string;
 
     const setup = async () => {
       if (a) return;
@@ -62,9 +79,15 @@ for (const dialect of DIALECTS) {
       const ownerA = await apiToken(ctx, orgA.ownerId);
       const team = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/teams`, { token: ownerA, json: { name: 'Secret team' } })).json();
       const inv = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/invitations`, { token: ownerA, json: { role: 'member' } })).json();
-      a = { orgSlug: orgA.org.slug, orgId: orgA.org.id, memberId: member.id, teamId: team.id, invitationId: inv.id };
+      const folder = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/folders`, { token: ownerA, json: { name: 'Secret folder' } })).json();
+      const form = new FormData();
+      form.append('file', new File(['confidential plans of Alpha'], 'plans.txt', { type: 'text/plain' }));
+      const doc = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/documents`, { token: ownerA, body: form })).json();
+      a = { orgSlug: orgA.org.slug, orgId: orgA.org.id, memberId: member.id, teamId: team.id, invitationId: inv.id, documentId: doc.id, folderId: folder.id };
       const orgB = await buildOrg(ctx, { name: 'Bravo' });
       tokenB = await apiToken(ctx, orgB.ownerId);
+      // B uses its own organization's routes with A's ids: still not found.
+      crossOrg = `/api/v1/orgs/${orgB.org.slug}`;
       cookieB = await sessionCookie(ctx, orgB.ownerId);
     };
 
@@ -85,6 +108,22 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    it("A's document and folder ids used under B's own organization are not found either", async () => {
+      await setup();
+      for (const path of [`${crossOrg}/documents/${a.documentId}`, `${crossOrg}/documents/${a.documentId}/file`, `${crossOrg}/documents/${a.documentId}/text`]) {
+        expect((await t().request('GET', path, { token: tokenB })).status).toBe(404);
+      }
+      expect((await t().request('PATCH', `${crossOrg}/documents/${a.documentId}`, { token: tokenB, json: { name: 'x' } })).status).toBe(404);
+      expect((await t().request('POST', `${crossOrg}/documents/bulk`, { token: tokenB, json: { ids: [a.documentId], action: 'trash' } })).status).toBe(404);
+      expect((await t().request('PATCH', `${crossOrg}/folders/${a.folderId}`, { token: tokenB, json: { name: 'x' } })).status).toBe(404);
+      const listed = await (await t().request('GET', `${crossOrg}/documents`, { token: tokenB })).json();
+      expect(listed.total).toBe(0);
+      const form = new FormData();
+      form.append('file', new File(['x'], 'x.txt'));
+      form.append('folder', a.folderId);
+      expect((await t().request('POST', `${crossOrg}/documents`, { token: tokenB, body: form })).status).toBe(400);
+    });
+
     it("leaves organization A's data untouched", async () => {
       await setup();
       const ownerCheck = await t().ctx.db.selectFrom('org').select('name').where('id', '=', a.orgId).executeTakeFirstOrThrow();
@@ -92,6 +131,8 @@ for (const dialect of DIALECTS) {
       const member = await t().ctx.db.selectFrom('org_member').select('role').where('user_id', '=', a.memberId).executeTakeFirstOrThrow();
       expect(member.role).toBe('member');
       expect(await t().ctx.db.selectFrom('team').select('id').where('id', '=', a.teamId).executeTakeFirst()).toBeDefined();
+      const doc = await t().ctx.db.selectFrom('document').select(['name', 'deleted_at']).where('id', '=', a.documentId).executeTakeFirstOrThrow();
+      expect(doc).toEqual({ name: 'plans.txt', deleted_at: null });
     });
 
     it('a member of A still sees A (the 404s come from membership, not from a broken route)', async () => {
