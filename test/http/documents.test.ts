@@ -3,6 +3,7 @@ import { DIALECTS } from '../support/db';
 import { useTestApp } from '../support/app';
 import { apiToken, buildMember, buildOrg } from '../support/factories';
 import { makePdf } from '../support/pdf';
+import { buildDocx, buildEml, buildXlsx } from '../../src/platform/formats/formats.fixtures';
 
 function upload(name: string, bytes: Uint8Array | string, type = 'application/octet-stream', fields: Record<string, string> = {}) {
   const form = new FormData();
@@ -40,6 +41,23 @@ for (const dialect of DIALECTS) {
       expect(file.headers.get('Content-Type')).toBe('application/pdf');
       expect(file.headers.get('Content-Disposition')).toBe(`attachment; filename="invoice 2041.pdf"; filename*=UTF-8''invoice%202041.pdf`);
       expect(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(pdf))).toBe(true);
+    });
+
+    it('reads office files and e-mails; an e-mail attachment becomes a linked document of its own', async () => {
+      const { token, base } = await owner();
+      const docx = await (await t().request('POST', base, { token, body: upload('minutes.docx', buildDocx(['Board minutes of the spring meeting', 'The budget was approved.'])) })).json();
+      const xlsx = await (await t().request('POST', base, { token, body: upload('budget.xlsx', buildXlsx([{ name: 'Q1', rows: [['Item', 'Cost'], ['Servers', 4200]] }])) })).json();
+      const attachment = makePdf([['Attached purchase order PO-7781']]);
+      const eml = await (await t().request('POST', base, { token, body: upload('order.eml', buildEml({ subject: 'Purchase order', body: 'Please find the order attached.', attachment: { filename: 'po-7781.pdf', type: 'application/pdf', bytes: attachment } })) })).json();
+      await t().drainJobs();
+      const text = async (id: string) => (await (await t().request('GET', `${base}/${id}/text`, { token })).json()).pages.map((p: { text: string }) => p.text).join('\n');
+      expect(await text(docx.id)).toContain('The budget was approved.');
+      expect(await text(xlsx.id)).toContain('Servers');
+      expect(await text(eml.id)).toContain('Please find the order attached.');
+      const all = (await (await t().request('GET', base, { token })).json()).documents;
+      const child = all.find((d: { parentId: string | null }) => d.parentId === eml.id);
+      expect(child).toMatchObject({ name: 'po-7781.pdf', status: 'ready', source: 'attachment', kind: 'pdf' });
+      expect(await text(child.id)).toContain('PO-7781');
     });
 
     it('keeps every version downloadable and processes the new one', async () => {
