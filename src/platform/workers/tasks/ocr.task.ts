@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Tesseract from 'tesseract.js';
-import { boxAround, encodePgm, rotateGray, shrinkGray } from './raster';
+import { boxAround, contentRect, cropGray, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
 import type { Box, GrayImage, QuarterTurn, TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
@@ -66,8 +66,8 @@ export type OcrResult =
 const OSD_TRUSTED = 5;
 /** Orientation checks run on a copy shrunk to about this many pixels (~150 dpi Letter). */
 const PREVIEW_PIXELS = 2_500_000;
-/** Recognition at or above this mean confidence is accepted as upright. */
-const GOOD_CONFIDENCE = 70;
+/** Recognition at or above this mean confidence is accepted as upright without comparing turns. */
+const GOOD_CONFIDENCE = 50;
 /** Below this many words there is nothing to compare orientations with. */
 const MIN_WORDS_TO_COMPARE = 3;
 
@@ -147,7 +147,7 @@ async function detectOrientation(image: GrayImage): Promise<{ degrees: QuarterTu
   try {
     const osd = await engine('osd');
     await osd.setParameters({ user_defined_dpi: dpiOf(image) });
-    const { data } = await osd.detect(encodePgm(image) as never);
+    const { data } = await osd.detect(encodePgm(cropGray(image, contentRect(image))) as never);
     if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
     const degrees = (((data.orientation_degrees % 360) + 360) % 360) as QuarterTurn;
     return { degrees, confidence: Math.round(data.orientation_confidence * 100) / 100 };
@@ -158,16 +158,21 @@ async function detectOrientation(image: GrayImage): Promise<{ degrees: QuarterTu
 
 type Reading = Omit<Extract<OcrResult, { kind: 'recognized' }>, 'orientation'>;
 
-/** The DPI to tell tesseract: the image's own when plausible, else the usual scan resolution. */
+/**
+ * The DPI to tell tesseract: the image's own when plausible, else '0' so that tesseract
+ * estimates it from the text height. 72 and 96 are what cameras and editors write when they
+ * do not know, so they count as unknown.
+ */
 function dpiOf(image: GrayImage): string {
-  return String(image.dpi && image.dpi >= 70 && image.dpi <= 2400 ? image.dpi : 300);
+  return String(image.dpi && image.dpi > 96 && image.dpi <= 2400 ? image.dpi : 0);
 }
 
 async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, deskew: boolean): Promise<Reading> {
   const upright = rotateGray(image, turn);
+  const rect = contentRect(upright);
   const worker = await engine(lang);
   const { data } = await worker.recognize(
-    encodePgm(upright) as never,
+    encodePgm(cropGray(upright, rect)) as never,
     { rotateAuto: deskew, user_defined_dpi: dpiOf(image) } as never,
     { blocks: true, text: false },
   );
@@ -182,12 +187,12 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, des
         const lineWords = line.words.filter((w) => w.text.trim());
         if (lineWords.length === 0) continue;
         for (const w of lineWords) {
-          words.push({ text: w.text.trim(), confidence: Math.round(w.confidence), box: pixelBox(w.bbox, width, height), line: lines.length });
+          words.push({ text: w.text.trim(), confidence: Math.round(w.confidence), box: pixelBox(w.bbox, rect, width, height), line: lines.length });
           weighted += w.confidence * w.text.length;
           letters += w.text.length;
         }
         const text = lineWords.map((w) => w.text.trim()).join(' ');
-        lines.push({ text, confidence: Math.round(line.confidence), box: pixelBox(line.bbox, width, height) });
+        lines.push({ text, confidence: Math.round(line.confidence), box: pixelBox(line.bbox, rect, width, height) });
       }
     }
   }
@@ -205,8 +210,10 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, des
   };
 }
 
-function pixelBox(b: { x0: number; y0: number; x1: number; y1: number }, width: number, height: number): Box {
-  return boxAround([[b.x0, b.y0], [b.x1, b.y1]], width, height);
+/** A tesseract box on the cropped rectangle, as a box normalized to the whole upright image. */
+function pixelBox(b: { x0: number; y0: number; x1: number; y1: number }, rect: PixelRect, width: number, height: number): Box {
+  const { left: dx, top: dy } = rect;
+  return boxAround([[b.x0 + dx, b.y0 + dy], [b.x1 + dx, b.y1 + dy]], width, height);
 }
 
 /** Stops this thread's engines (used by tests and on pool shutdown). */

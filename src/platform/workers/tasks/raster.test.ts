@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { passwordVariants } from './pdfjs';
-import { encodePgm, rgbaToGray, rotateGray, toSourceBox } from './raster';
+import { contentRect, cropGray, encodePgm, rgbaToGray, rotateGray, shrinkGray, toSourceBox } from './raster';
 import { buildPageText, type PositionedItem } from './text-layer';
 import type { GrayImage, QuarterTurn } from './types';
 
@@ -39,6 +39,28 @@ describe('pixel helpers', () => {
     const pgm = encodePgm(image);
     expect(new TextDecoder().decode(pgm.subarray(0, 11))).toBe('P5\n3 2\n255\n');
     expect(pgm.subarray(11)).toEqual(image.data);
+  });
+});
+
+describe('contentRect and cropGray', () => {
+  it('trims dark scanner bands along the edges and keeps the page', () => {
+    // 100 x 100 white page with a 6-row black band on top and 4 dark columns on the right.
+    const data = new Uint8Array(100 * 100).fill(240);
+    data.fill(10, 0, 6 * 100);
+    for (let y = 0; y < 100; y++) data.fill(20, y * 100 + 96, y * 100 + 100);
+    const page = { width: 100, height: 100, data };
+    const rect = contentRect(page);
+    expect(rect).toEqual({ left: 0, top: 6, width: 96, height: 94 });
+    const cropped = cropGray(page, rect);
+    expect([cropped.width, cropped.height]).toEqual([96, 94]);
+    expect(cropped.data.every((v) => v === 240)).toBe(true);
+    expect(contentRect({ width: 10, height: 10, data: new Uint8Array(100).fill(255) })).toEqual({ left: 0, top: 0, width: 10, height: 10 });
+  });
+
+  it('halves images down to a pixel budget', () => {
+    const small = shrinkGray({ width: 8, height: 8, data: new Uint8Array(64).fill(100), dpi: 300 }, 16);
+    expect(small).toMatchObject({ width: 4, height: 4, dpi: 150 });
+    expect(small.data.every((v) => v === 100)).toBe(true);
   });
 });
 
