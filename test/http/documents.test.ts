@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/db';
 import { useTestApp } from '../support/app';
 import { apiToken, buildMember, buildOrg } from '../support/factories';
-import { makePdf } from '../support/pdf';
+import { makeHugePngHeader, makePdf } from '../support/pdf';
 import { buildDocx, buildEml, buildXlsx } from '../../src/platform/formats/formats.fixtures';
 
 function upload(name: string, bytes: Uint8Array | string, type = 'application/octet-stream', fields: Record<string, string> = {}) {
@@ -86,6 +86,17 @@ for (const dialect of DIALECTS) {
       expect(b.error.message.length).toBeGreaterThan(10);
       // The uploaded bytes are kept even though they could not be processed.
       expect((await t().request('GET', `${base}/${gif.id}/file`, { token })).status).toBe(200);
+    });
+
+    it('fails a 35000 × 35000 image bomb cleanly while the next document still processes', async () => {
+      const { token, base } = await owner();
+      const bomb = await (await t().request('POST', base, { token, body: upload('bomb.png', makeHugePngHeader(35_000, 35_000), 'image/png') })).json();
+      const after = await (await t().request('POST', base, { token, body: upload('after.txt', 'still working fine') })).json();
+      await t().drainJobs();
+      const b = await (await t().request('GET', `${base}/${bomb.id}`, { token })).json();
+      expect(b.status).toBe('failed');
+      expect(b.error.message).toMatch(/35000|too large|pixels/i);
+      expect((await (await t().request('GET', `${base}/${after.id}`, { token })).json()).status).toBe('ready');
     });
 
     it('refuses uploads over the size limit, without a file, and empty files, with clear messages', async () => {
