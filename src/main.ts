@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import { buildApp } from './app';
 import type { Config } from './config';
+import { ConsumeWatcher } from './modules/documents/consume';
 import { documentJobs, type PipelineDeps } from './modules/documents/document.pipeline';
 import { createDb, type Database } from './platform/db/db';
 import { migrateToLatest } from './platform/db/migrate';
@@ -86,11 +87,14 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
     s.once('error', reject);
   });
   runner.start();
+  const consume = new ConsumeWatcher(ctx, { log: log.child({ component: 'consume' }) });
+  consume.start();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
       await new Promise<void>((r) => server.close(() => r()));
+      await consume.stop();
       await runner.stop({ timeoutMs: 25_000 });
       await runtime.closePools();
       await database.destroy();
