@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
 import { boxAround, contentRect, cropGray, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
 import type { Box, GrayImage, QuarterTurn, TaskFailure } from './types';
@@ -72,6 +73,24 @@ const GOOD_CONFIDENCE = 50;
 const MIN_WORDS_TO_COMPARE = 3;
 
 const engines = new Map<string, Promise<Tesseract.Worker>>();
+
+/**
+ * Tesseract prints diagnostics ("Estimating resolution as 300", leptonica errors) from its
+ * own thread, which Node forwards to this worker's stdout/stderr and on into the process's
+ * JSON logs. In a pool worker, those known lines are dropped; anything else passes.
+ */
+const TESSERACT_NOISE = /^(Estimating resolution as|Warning\. Invalid resolution|Detected \d+ diacritics|Too few characters|Error in \w+:|Empty page)/;
+if (isWorkerThread) {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+      const kept = text.split(/(?<=\n)/).filter((line) => !TESSERACT_NOISE.test(line)).join('');
+      if (text && kept === '') return true;
+      return write(text ? kept : chunk, ...rest);
+    }) as typeof stream.write;
+  }
+}
 
 function dataDir(lang: string, legacy: boolean): string {
   const pkg = path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
