@@ -36,7 +36,7 @@ interface Line {
 }
 
 /** Reading-order text of a set of lines (step 2 and 3 above, without case folding). */
-export function readingText(lines: Line[]): string {
+function readingText(lines: Line[]): string {
   const sorted = lines.filter((l) => l.text.trim()).sort((a, b) => a.y + a.h / 2 - (b.y + b.h / 2));
   const rows: Line[][] = [];
   for (const line of sorted) {
@@ -54,7 +54,7 @@ export function readingText(lines: Line[]): string {
 }
 
 /** Levenshtein distance with two rolling rows. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = new Uint32Array(b.length + 1).map((_, j) => j);
   let cur = new Uint32Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {

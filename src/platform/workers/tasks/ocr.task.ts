@@ -9,7 +9,7 @@ import path from 'node:path';
 import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
 import { boxAround, contentRect, cropGray, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
-import type { Box, GrayImage, QuarterTurn, TaskFailure } from './types';
+import { DEFAULT_LIMITS, type Box, type GrayImage, type QuarterTurn, type TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
 
@@ -122,7 +122,7 @@ function engine(lang: string): Promise<Tesseract.Worker> {
 export async function recognize(input: OcrInput): Promise<OcrResult> {
   const { image } = input;
   const lang = input.lang ?? 'eng';
-  const maxPixels = input.maxPixels ?? 64_000_000;
+  const maxPixels = input.maxPixels ?? DEFAULT_LIMITS.maxImagePixels;
   if (image.width < 1 || image.height < 1 || image.data.length < image.width * image.height) {
     return { kind: 'error', code: 'empty_image', message: 'The page image is empty.' };
   }
