@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { sql } from 'kysely';
 import { auditPages, auditRoutes } from './modules/audit/audit.routes';
 import { authPages } from './modules/auth/auth.pages';
+import { documentPages } from './modules/documents/document.pages';
 import { documentRoutes, folderRoutes } from './modules/documents/document.routes';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
@@ -72,6 +73,7 @@ export function buildApp(deps: AppContext) {
   app.route('/account/tokens', tokenPages());
   app.route('/o/:org/teams', teamPages());
   app.route('/o/:org/audit', auditPages());
+  app.route('/o/:org/documents', documentPages());
   app.route('/', orgPages());
 
   app.notFound(handleNotFound);

@@ -29,6 +29,7 @@ function orgNav(c: Context<AppEnv>): NavItem[] | undefined {
   const base = `/o/${org.slug}`;
   const items: (NavItem | false)[] = [
     { key: 'overview', label: 'Overview', href: base },
+    can(actor, 'document.read') && { key: 'documents', label: 'Documents', href: `${base}/documents` },
     can(actor, 'member.read') && { key: 'members', label: 'Members', href: `${base}/members` },
     can(actor, 'team.read') && { key: 'teams', label: 'Teams', href: `${base}/teams` },
     can(actor, 'audit.read') && { key: 'audit', label: 'Audit log', href: `${base}/audit` },
