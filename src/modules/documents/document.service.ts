@@ -218,6 +218,7 @@ export async function openDocumentFile(ctx: Ctx, actor: Actor, id: string, versi
   const v = versionNumber ? versions.find((x) => Number(x.number) === versionNumber) : versions.find((x) => x.id === doc.current_version_id);
   if (!v) throw notFound('Version');
   const blob = await ctx.blobs.get(v.blob_key);
+  await recordAudit(ctx.db, ctx.clock, ctx.meta, { action: 'document.downloaded', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id, data: { version: Number(v.number) } });
   const mime = v.id === doc.current_version_id && doc.mime ? doc.mime : 'application/octet-stream';
   return { stream: blob.stream, size: blob.size, mime, filename: v.filename };
 }
