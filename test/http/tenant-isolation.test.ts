@@ -63,6 +63,9 @@ const PAGE_CASES: Case[] = [
   ['POST', (a) => `/o/${a.orgSlug}/invitations/${a.invitationId}/revoke`, {}],
 ];
 
+/** Stand-ins for the ids in test names. */
+const PLACEHOLDERS: Fixture = { orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv', documentId: ':doc', folderId: ':folder' };
+
 for (const dialect of DIALECTS) {
   describe(`tenant isolation (${dialect})`, () => {
     const t = useTestApp(dialect);
@@ -92,7 +95,7 @@ for (const dialect of DIALECTS) {
     };
 
     for (const [method, path, body] of API_CASES) {
-      it(`API ${method} ${path({ orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv' })} → 404`, async () => {
+      it(`API ${method} ${path(PLACEHOLDERS)} → 404`, async () => {
         await setup();
         const res = await t().request(method, path(a), { token: tokenB, json: body });
         expect(res.status).toBe(404);
@@ -101,7 +104,7 @@ for (const dialect of DIALECTS) {
     }
 
     for (const [method, path, body] of PAGE_CASES) {
-      it(`page ${method} ${path({ orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv' })} → 404`, async () => {
+      it(`page ${method} ${path(PLACEHOLDERS)} → 404`, async () => {
         await setup();
         const res = await t().request(method, path(a), { cookie: cookieB, form: body as Record<string, string> | undefined });
         expect(res.status).toBe(404);
