@@ -1,10 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser, type Observations, observedContext, type RunningFolio, startFolio } from './browser';
+import { makePdf } from '../support/pdf';
 
 /**
  * The web UI as people use it, in a real browser against a real server: first-run setup,
- * signing out and in, inviting a colleague and changing their role with htmx. Every page
+ * signing out and in, inviting a colleague and changing their role with htmx, uploading
+ * documents and reading one. Every page
  * must run without console errors, CSP violations or requests leaving the server.
  */
 
@@ -146,6 +148,42 @@ describe.skipIf(browserMissing())('web UI in Chromium', () => {
     await expect(colleague.page.locator('.stat', { hasText: 'Your role' }).locator('strong').textContent()).resolves.toBe('admin');
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('uploads two files from the library, each with its own request, sees both ready and reads one', async () => {
+    const page = owner.page;
+    await page.locator('.sidenav').getByRole('link', { name: 'Documents' }).click();
+    await page.waitForURL(`**${orgPath}/documents`);
+    await expect(page.locator('main h1').textContent()).resolves.toBe('All documents');
+    // With the script, the plain Upload button gives way to uploads as soon as files are chosen.
+    expect(await page.getByRole('button', { name: 'Upload', exact: true }).isVisible()).toBe(false);
+
+    // Each file goes up on its own script request that asks for JSON.
+    const uploads: string[] = [];
+    page.on('response', (r) => {
+      if (r.request().method() === 'POST' && r.url().endsWith('/documents/upload')) uploads.push(`${r.status()} ${r.request().resourceType()} ${r.request().headers().accept}`);
+    });
+    await page.setInputFiles('#f-upload', [
+      { name: 'harbor-memo.txt', mimeType: 'text/plain', buffer: Buffer.from('Memo: the harbor archive moves to the east wing in May.') },
+      { name: 'annual-report.pdf', mimeType: 'application/pdf', buffer: Buffer.from(makePdf([['Harbor Records annual report 2026', 'Visitors: 12,400']])) },
+    ]);
+    // The list reloads once both are in, and their rows poll until processing is done.
+    const rows = page.locator('tbody tr');
+    await rows.filter({ hasText: 'annual-report.pdf' }).waitFor();
+    await rows.filter({ hasText: 'harbor-memo.txt' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr.docrow--ready').length === 2, undefined, { timeout: 60_000 });
+    expect(uploads).toEqual(['201 xhr application/json', '201 xhr application/json']);
+    await expect(page.locator('.pager-total').textContent()).resolves.toBe('2 documents');
+    await page.screenshot({ path: '/tmp/folio-library.png', fullPage: true });
+
+    await Promise.all([page.waitForURL(`**${orgPath}/documents/*`), page.getByRole('link', { name: 'annual-report.pdf' }).click()]);
+    await expect(page.locator('main h1').textContent()).resolves.toBe('annual-report.pdf');
+    await expect(page.locator('#page-1 .pagetext').textContent()).resolves.toContain('Harbor Records annual report 2026');
+    const preview = page.locator('#page-1 img');
+    await preview.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => (document.querySelector('#page-1 img') as HTMLImageElement | null)?.naturalWidth! > 0);
+    await expect(page.locator('.meta').textContent()).resolves.toContain('Olivia Owner');
+    await page.screenshot({ path: '/tmp/folio-document.png', fullPage: true });
   });
 
   it('runs every page without console errors, CSP violations or outside requests', async () => {

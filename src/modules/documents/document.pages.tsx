@@ -124,7 +124,7 @@ async function documentView(c: C) {
                       <td class="vnum">{v.number}{v.current && <span class="badge badge--current">current</span>}</td>
                       <td>{v.filename}</td>
                       <td class="num">{formatBytes(v.size)}</td>
-                      <td><ShortTime iso={v.createdAt} /> <span class="muted">by {nameOf(v.createdBy)}</span></td>
+                      <td class="vdate"><ShortTime iso={v.createdAt} /><div class="muted">by {nameOf(v.createdBy)}</div></td>
                       <td><a href={`${api}/file?version=${v.number}`} download>Download</a></td>
                     </tr>
                   ))}
