@@ -77,6 +77,21 @@ for (const dialect of DIALECTS) {
       expect(doc.size).toBe(Buffer.byteLength('first half of the notes, and the second half.'));
     });
 
+    it('polls on its own once started, and stops cleanly', async () => {
+      const { dir, ls, docs } = await setup();
+      const ctx = t().ctx;
+      const polling = new ConsumeWatcher({ ...ctx, config: { ...ctx.config, consume: { pollSeconds: 0.05 } } });
+      writeFileSync(path.join(dir, 'memo.txt'), 'a memo dropped while Folio runs');
+      polling.start();
+      try {
+        for (let i = 0; i < 100 && !ls('processed').includes('memo.txt'); i++) await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await polling.stop();
+      }
+      expect(ls('processed')).toEqual(['memo.txt']);
+      expect((await docs()).map((d) => d.name)).toEqual(['memo.txt']);
+    });
+
     it('gives a clashing name a numeric suffix in processed/ and failed/, keeping both files', async () => {
       const { watcher, dir, ls, docs } = await setup();
       writeFileSync(path.join(dir, 'processed', 'report.txt'), 'an earlier report');
