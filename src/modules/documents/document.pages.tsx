@@ -13,7 +13,7 @@ import { flash, page } from '../web/shell';
 import { listAttachments } from './attachment.repository';
 import { presentDocument, type PresentedDocument } from './document.presenter';
 import * as docs from './document.service';
-import { DeleteActions, EditForm, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel } from './document.views';
+import { DeleteActions, EditForm, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel, VersionsSection } from './document.views';
 import * as folders from './folder.service';
 import { BulkBar, DocumentRow, DocumentTable, FilterBar, FolderSidebar, isTrash, libraryHref, Pager, UploadZone } from './library.views';
 import { readUpload } from './upload';
@@ -113,34 +113,7 @@ async function documentView(c: C) {
             {text.pages.length === 0 && <p class="muted card">{isLive(d.status) ? 'The text appears here once processing is done.' : 'No text was extracted from this document.'}</p>}
             {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={d.status === 'ready' && PREVIEW_KINDS.has(d.kind ?? '')} />)}
           </section>
-          <section aria-labelledby="versions-h">
-            <h2 id="versions-h">Versions</h2>
-            <div class="tablewrap">
-              <table>
-                <thead><tr><th>#</th><th>File</th><th class="num">Size</th><th>Uploaded</th><th><span class="sr-only">Download</span></th></tr></thead>
-                <tbody>
-                  {d.versions.map((v) => (
-                    <tr>
-                      <td class="vnum">{v.number}{v.current && <span class="badge badge--current">current</span>}</td>
-                      <td>{v.filename}</td>
-                      <td class="num">{formatBytes(v.size)}</td>
-                      <td class="vdate"><ShortTime iso={v.createdAt} /><div class="muted">by {nameOf(v.createdBy)}</div></td>
-                      <td><a href={`${api}/file?version=${v.number}`} download>Download</a></td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            {canEdit && (
-              <form method="post" action={`${base}/versions`} enctype="multipart/form-data" class="row versionform">
-                <div class="field">
-                  <label for="f-version">Upload a new version</label>
-                  <input id="f-version" type="file" name="file" required />
-                </div>
-                <button type="submit" class="secondary">Upload version</button>
-              </form>
-            )}
-          </section>
+          <VersionsSection d={d} base={base} api={api} canEdit={canEdit} nameOf={nameOf} />
         </div>
         <aside class="doc-side">
           <section class="card">

@@ -198,3 +198,37 @@ export function DeleteActions({ d, base }: { d: DocumentDetail; base: string }) 
     </div>
   );
 }
+
+/** Every version with its download link, and a form for the next one. */
+export function VersionsSection({ d, base, api, canEdit, nameOf }: { d: DocumentDetail; base: string; api: string; canEdit: boolean; nameOf: (userId: string | null) => string }) {
+  return (
+    <section aria-labelledby="versions-h">
+      <h2 id="versions-h">Versions</h2>
+      <div class="tablewrap">
+        <table>
+          <thead><tr><th>#</th><th>File</th><th class="num">Size</th><th>Uploaded</th><th><span class="sr-only">Download</span></th></tr></thead>
+          <tbody>
+            {d.versions.map((v) => (
+              <tr>
+                <td class="vnum">{v.number}{v.current && <span class="badge badge--current">current</span>}</td>
+                <td>{v.filename}</td>
+                <td class="num">{formatBytes(v.size)}</td>
+                <td class="vdate"><ShortTime iso={v.createdAt} /><div class="muted">by {nameOf(v.createdBy)}</div></td>
+                <td><a href={`${api}/file?version=${v.number}`} download>Download</a></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {canEdit && (
+        <form method="post" action={`${base}/versions`} enctype="multipart/form-data" class="row versionform">
+          <div class="field">
+            <label for="f-version">Upload a new version</label>
+            <input id="f-version" type="file" name="file" required />
+          </div>
+          <button type="submit" class="secondary">Upload version</button>
+        </form>
+      )}
+    </section>
+  );
+}
