@@ -19,6 +19,7 @@ import type { Actor } from '../../authz';
 import type { Logger } from '../../platform/log/logger';
 import { type AppContext, NO_META } from '../../shared/context';
 import { AppError } from '../../shared/errors';
+import { listAllOrgs, systemActorOf } from '../orgs/org.service';
 import { ingestDocument } from './document.service';
 
 /** Sub-folders of an organization's consume folder. */
@@ -127,7 +128,7 @@ export class ConsumeWatcher {
 
   /** One pass over every organization's folder. */
   async scan(): Promise<void> {
-    const orgs = await this.ctx.db.selectFrom('org').select(['id', 'slug']).orderBy('created_at').execute();
+    const orgs = await listAllOrgs(this.ctx);
     const next = new Map<string, string>();
     for (const org of orgs) {
       if (this.halting) break;
@@ -167,19 +168,9 @@ export class ConsumeWatcher {
     }
   }
 
-  /** The organization's oldest active owner: whom consumed documents belong to. */
-  private async ownerOf(orgId: string): Promise<Actor | undefined> {
-    const row = await this.ctx.db
-      .selectFrom('org_member')
-      .innerJoin('user', 'user.id', 'org_member.user_id')
-      .select('org_member.user_id')
-      .where('org_member.org_id', '=', orgId)
-      .where('org_member.role', '=', 'owner')
-      .where('user.is_active', '=', 1)
-      .orderBy('org_member.created_at')
-      .orderBy('org_member.user_id')
-      .executeTakeFirst();
-    return row && { userId: row.user_id, orgId, role: 'owner' };
+  /** Whom consumed documents belong to: the organization's oldest active owner. */
+  private ownerOf(orgId: string): Promise<Actor | undefined> {
+    return systemActorOf(this.ctx, orgId);
   }
 
   private async consumeFile(dir: string, { name, size, key }: { name: string; size: number; key: string }, actor: Actor, next: Map<string, string>): Promise<void> {

@@ -6,6 +6,26 @@ export async function countOrgs(db: Db): Promise<number> {
   return Number(row.n);
 }
 
+/** Every organization's id and slug, oldest first. */
+export async function listAllOrgs(db: Db) {
+  return db.selectFrom('org').select(['id', 'slug']).orderBy('created_at').execute();
+}
+
+/** The organization's longest-standing active owner. */
+export async function findOldestActiveOwner(db: Db, orgId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('org_member')
+    .innerJoin('user', 'user.id', 'org_member.user_id')
+    .select('org_member.user_id')
+    .where('org_member.org_id', '=', orgId)
+    .where('org_member.role', '=', 'owner')
+    .where('user.is_active', '=', 1)
+    .orderBy('org_member.created_at')
+    .orderBy('org_member.user_id')
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
 export async function insertOrg(db: Db, org: Org): Promise<void> {
   await db.insertInto('org').values(org).execute();
 }

@@ -2,13 +2,24 @@ import { z } from 'zod';
 import type { Db } from '../../platform/db/db';
 import type { Org, Role } from '../../platform/db/schema';
 import { type Actor, authorize, isRole } from '../../authz';
-import type { Ctx } from '../../shared/context';
+import type { AppContext, Ctx } from '../../shared/context';
 import { AppError, notFound } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { recordAudit } from '../audit/audit.service';
 import * as repo from './org.repository';
 
 export { countOrgs } from './org.repository';
+
+/** Every organization (id and slug), for background work that visits each one. */
+export function listAllOrgs(ctx: AppContext) {
+  return repo.listAllOrgs(ctx.db);
+}
+
+/** The owner on whose behalf background work of the organization acts (the oldest active one). */
+export async function systemActorOf(ctx: AppContext, orgId: string): Promise<Actor | undefined> {
+  const userId = await repo.findOldestActiveOwner(ctx.db, orgId);
+  return userId ? { userId, orgId, role: 'owner' } : undefined;
+}
 
 export const ZOrgName = z.string().trim().min(1, 'Enter a name').max(100, 'Use at most 100 characters');
 export const ZRole = z.enum(['owner', 'admin', 'member', 'viewer']);
