@@ -69,7 +69,7 @@ export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unk
     const registry = createJobRegistry(documentJobs(pipeline));
     const jobs = createJobQueue({ registry, clock });
     pipeline.jobs = jobs;
-    const base: AppContext = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {} };
+    const base: AppContext = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {}, workers: pipeline.pools };
     const drainJobs: TestApp['drainJobs'] = async (o = {}) => {
       // The runner leases on the real clock; test clocks only move session and invitation times.
       const runner = new JobRunner({ db: db.db, dialect, registry, log: createLogger('silent'), pollIntervalMs: 50 });
