@@ -10,7 +10,6 @@ import { AppError } from '../../shared/errors';
 import { listOrgMembers } from '../orgs/org.service';
 import { tenant } from '../orgs/tenant';
 import { flash, page } from '../web/shell';
-import { listAttachments } from './attachment.repository';
 import { presentDocument, type PresentedDocument } from './document.presenter';
 import * as docs from './document.service';
 import { DeleteActions, EditForm, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel, VersionsSection } from './document.views';
@@ -81,14 +80,13 @@ async function documentView(c: C) {
   const slug = c.get('org')!.slug;
   const id = c.req.param('id')!;
   const d = await docs.getDocument(ctx, actor, id);
-  const [text, tree, members, attachmentRows, parent] = await Promise.all([
+  const [text, tree, members, attachments, parent] = await Promise.all([
     docs.getDocumentText(ctx, actor, id),
     folders.listFolderTree(ctx, actor),
     listOrgMembers(ctx, actor),
-    listAttachments(ctx.db, actor.orgId, id),
+    docs.listAttachments(ctx, actor, id),
     d.parentId ? docs.getDocument(ctx, actor, d.parentId).catch(() => undefined) : undefined,
   ]);
-  const attachments = attachmentRows.map((r) => presentDocument(r));
   const nameOf = (userId: string | null) => members.find((m) => m.userId === userId)?.name ?? 'former member';
   const base = `/o/${slug}/documents/${id}`;
   const api = `/api/v1/orgs/${slug}/documents/${id}`;

@@ -344,6 +344,12 @@ export async function bulkUpdate(ctx: Ctx, actor: Actor, input: z.infer<typeof Z
   return { updated: docs.length };
 }
 
+/** The documents that came attached to an e-mail the actor can read. */
+export async function listAttachments(ctx: Ctx, actor: Actor, emailId: string): Promise<PresentedDocument[]> {
+  await loadDocument(ctx, actor, emailId);
+  return (await repo.listAttachments(ctx.db, actor.orgId, emailId)).map((d) => presentDocument(d));
+}
+
 export async function listTags(ctx: Ctx, actor: Actor) {
   authorize(actor, 'document.read');
   return (await repo.listTags(ctx.db, actor.orgId)).map((t) => ({ id: t.id, name: t.name, count: Number(t.count) }));
