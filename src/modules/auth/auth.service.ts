@@ -5,7 +5,7 @@ import { newId, sha256Hex } from '../../shared/ids';
 import { isUniqueViolation } from '../../platform/db/errors';
 import { recordAudit } from '../audit/audit.service';
 import { createOrgWithOwner, countOrgs } from '../orgs/org.service';
-import { findUserByEmail, insertUser, normalizeEmail, updateUser } from '../users/user.repository';
+import { findUserByEmail, insertUser, normalizeEmail } from '../users/user.repository';
 import { assertPasswordPolicy, hashPassword, verifyPassword } from './password';
 import { createSession } from './session.service';
 import { addFailure, clearThrottle, findThrottle, setLockedUntil } from './throttle.repository';

@@ -10,7 +10,7 @@ import { AppError } from '../../shared/errors';
 import { listOrgMembers } from '../orgs/org.service';
 import { tenant } from '../orgs/tenant';
 import { flash, page } from '../web/shell';
-import { presentDocument, type PresentedDocument } from './document.presenter';
+import type { PresentedDocument } from './document.presenter';
 import * as docs from './document.service';
 import { DeleteActions, EditForm, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel, VersionsSection } from './document.views';
 import * as folders from './folder.service';
