@@ -69,8 +69,9 @@ export async function createAppContext(config: Config, log = createLogger(config
 
 /**
  * The composition root of `folio serve`: configuration → database → blob store → job
- * runner → app → HTTP server, with a graceful shutdown on SIGTERM / SIGINT that stops
- * taking requests, drains running jobs, then closes pools and the database.
+ * runner → app → HTTP server → consume-folder watcher, with a graceful shutdown on
+ * SIGTERM / SIGINT that stops taking requests and files, drains running jobs, then closes
+ * pools and the database.
  */
 export async function startServer(config: Config): Promise<{ server: ServerType; runtime: Runtime; close(): Promise<void> }> {
   const log = createLogger(config.log.level);
