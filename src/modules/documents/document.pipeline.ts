@@ -5,7 +5,7 @@ import type { Document, DocumentPage } from '../../platform/db/schema';
 import { extractText, FormatError, sniff } from '../../platform/formats';
 import type { DocumentKind, ExtractedAttachment } from '../../platform/formats';
 import { defineJob, type JobContext, type JobQueue, PermanentJobError } from '../../platform/jobs';
-import type { BlobStore } from '../../platform/storage';
+import { type BlobStore, readBlob } from '../../platform/storage';
 import type { WorkerPools } from '../../platform/workers/pools';
 import { WorkerTaskError } from '../../platform/workers/pools';
 import type { GrayImage } from '../../platform/workers/tasks/types';
@@ -90,7 +90,7 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
   };
   try {
     await report('sniff', 0);
-    const bytes = await readAll(deps.blobs, version.blob_key);
+    const bytes = await readBlob(deps.blobs, version.blob_key);
     const sniffed = await sniff(bytes, version.filename);
     if (sniffed.kind === 'unsupported') throw new Outcome('unsupported', 'unsupported_type', `Unsupported type: detected ${sniffed.description} (${sniffed.mime}).`);
     await repo.updateDocument(deps.db, orgId, documentId, { kind: sniffed.kind, mime: sniffed.mime });
@@ -118,13 +118,6 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
       });
     });
   }
-}
-
-async function readAll(blobs: BlobStore, key: string): Promise<Uint8Array> {
-  const { stream } = await blobs.get(key);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 type Report = (step: string, percent: number) => Promise<void>;

@@ -2,19 +2,13 @@ import sharp from 'sharp';
 import type { Actor } from '../../authz';
 import type { Ctx } from '../../shared/context';
 import { AppError, notFound } from '../../shared/errors';
+import { readBlob } from '../../platform/storage';
 import type { GrayImage } from '../../platform/workers/tasks/types';
 import * as repo from './document.repository';
 import { loadDocument } from './document.service';
 
 const PREVIEW_DPI = 110;
 const PREVIEW_MAX_WIDTH = 1000;
-
-async function readAll(ctx: Ctx, key: string): Promise<Uint8Array> {
-  const { stream } = await ctx.blobs.get(key);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
-}
 
 function toPng(image: GrayImage): Promise<Buffer> {
   return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: image.width, height: image.height, channels: 1 } })
@@ -33,19 +27,19 @@ export async function renderPreview(ctx: Ctx, actor: Actor, documentId: string, 
   const page = await repo.findPage(ctx.db, actor.orgId, doc.current_version_id, pageNumber);
   if (!page) throw notFound('Page');
   if (page.preview_key && (await ctx.blobs.exists(page.preview_key))) {
-    return Buffer.from(await readAll(ctx, page.preview_key));
+    return Buffer.from(await readBlob(ctx.blobs, page.preview_key));
   }
   const version = await repo.findVersion(ctx.db, actor.orgId, doc.current_version_id);
   if (!version) throw notFound('Page');
   let image: GrayImage;
   if (doc.kind === 'pdf') {
-    const r = await ctx.workers().renderPdfPages({ bytes: await readAll(ctx, version.blob_key), password: doc.pending_password ?? undefined, pages: [pageNumber], dpi: PREVIEW_DPI });
+    const r = await ctx.workers().renderPdfPages({ bytes: await readBlob(ctx.blobs, version.blob_key), password: doc.pending_password ?? undefined, pages: [pageNumber], dpi: PREVIEW_DPI });
     if (r.kind === 'error') throw new AppError('not_found', `No preview: ${r.message}`);
     const p = r.pages[0];
     if (!p || p.kind !== 'rendered') throw new AppError('not_found', `No preview: ${p && 'message' in p ? p.message : 'the page could not be drawn'}`);
     image = p.image;
   } else if (doc.kind === 'png' || doc.kind === 'jpeg' || doc.kind === 'tiff') {
-    const r = await ctx.workers().decodeImage({ bytes: await readAll(ctx, version.blob_key) });
+    const r = await ctx.workers().decodeImage({ bytes: await readBlob(ctx.blobs, version.blob_key) });
     if (r.kind === 'error' || !r.pages[pageNumber - 1]) throw new AppError('not_found', 'No preview: the image could not be decoded');
     image = r.pages[pageNumber - 1];
   } else {

@@ -61,3 +61,11 @@ const KEY_RE = /^[0-9a-f]{64}$/;
 export function isBlobKey(key: string): boolean {
   return KEY_RE.test(key);
 }
+
+/** A whole blob in memory; for files already bounded by the upload limit. */
+export async function readBlob(store: BlobStore, key: string): Promise<Uint8Array> {
+  const { stream } = await store.get(key);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}

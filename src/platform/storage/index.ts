@@ -6,6 +6,6 @@
 /** The storage port every module depends on, and its value types. */
 export type { BlobReadResult, BlobSource, BlobStore, PutOptions, PutResult, VerifyResult } from './blob-store';
 /** True for a well-formed blob key (64 lowercase hex characters); validate keys from outside. */
-export { isBlobKey } from './blob-store';
+export { isBlobKey, readBlob } from './blob-store';
 /** The on-disk implementation (local disk or a shared NFS volume for several replicas). */
 export { DiskBlobStore } from './disk-blob-store';
