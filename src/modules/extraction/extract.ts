@@ -1,0 +1,118 @@
+/**
+ * Key-field extraction: candidates from the pages' words, scored by the ranking model,
+ * the best value per field chosen (probabilities of candidates with the same normalized
+ * value add up; a field whose "none" option wins is left out), invoice amounts reconciled
+ * so that subtotal + tax = total where the top choices allow it, and the consistency rules
+ * applied to the confidences.
+ */
+import { buildCandidates, featureMatrix, FIELDS, type Candidate, type DocumentType, type ExtractionPage } from './candidates';
+import { loadExtractorModel, type FieldScorer } from './model';
+import { applyPenalties, validateFields, type BrokenRule } from './validate';
+
+/** An extracted field: value as printed, normalized value, confidence 0..1, page (from 1) and box [x, y, w, h] (0..1). */
+export interface ExtractedField {
+  value: string;
+  normalized: string | null;
+  confidence: number;
+  page: number;
+  box: [number, number, number, number];
+}
+
+/** What `extractFields` returns: the fields found and the rules they break. */
+export interface ExtractionResult {
+  type: DocumentType;
+  fields: Record<string, ExtractedField>;
+  issues: BrokenRule[];
+}
+
+/** A value a field could take, with its probability and its best-scored candidate. */
+interface Option {
+  candidate: Candidate;
+  key: string;
+  p: number;
+}
+
+/** Extracts the fields of a document of `type` from its pages (words with boxes). */
+export async function extractFields(pages: ExtractionPage[], type: DocumentType, scorer?: FieldScorer): Promise<ExtractionResult> {
+  const { candidates } = buildCandidates(pages);
+  const model = scorer ?? (await loadExtractorModel());
+  const logits = await model.score(type, featureMatrix(candidates), candidates.length);
+  return pickFields(candidates, logits, type);
+}
+
+/** Ranked options per field: softmax over the field's candidates and "none" (logit 0), merged by normalized value. */
+export function rankOptions(candidates: Candidate[], logits: Float32Array, type: DocumentType): Record<string, { none: number; options: Option[] }> {
+  const specs = FIELDS[type];
+  const K = specs.length;
+  const out: Record<string, { none: number; options: Option[] }> = {};
+  specs.forEach((spec, k) => {
+    const idx: number[] = [];
+    candidates.forEach((c, i) => {
+      if (c.kind === spec.kind && c.normalized !== null) idx.push(i);
+    });
+    let mx = 0;
+    for (const i of idx) mx = Math.max(mx, logits[i * K + k]);
+    let Z = Math.exp(-mx);
+    for (const i of idx) Z += Math.exp(logits[i * K + k] - mx);
+    const byKey = new Map<string, Option & { best: number }>();
+    for (const i of idx) {
+      const c = candidates[i];
+      const key = spec.kind === 'block' ? c.normalized!.toUpperCase().replace(/\s+/g, '') : c.normalized!;
+      const l = logits[i * K + k];
+      const p = Math.exp(l - mx) / Z;
+      const o = byKey.get(key);
+      if (!o) byKey.set(key, { candidate: c, key, p, best: l });
+      else {
+        o.p += p;
+        if (l > o.best) {
+          o.best = l;
+          o.candidate = c;
+        }
+      }
+    }
+    out[spec.name] = { none: Math.exp(-mx) / Z, options: [...byKey.values()].sort((a, b) => b.p - a.p) };
+  });
+  return out;
+}
+
+/** Chooses one value per field from scored candidates (pure; `extractFields` without the model). */
+export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType): ExtractionResult {
+  const ranked = rankOptions(candidates, logits, type);
+  const chosen: Record<string, Option | null> = {};
+  for (const [name, r] of Object.entries(ranked)) chosen[name] = r.options[0] && r.options[0].p > r.none ? r.options[0] : null;
+  if (type === 'invoice') reconcileAmounts(ranked, chosen);
+  const fields: Record<string, ExtractedField> = {};
+  for (const [name, o] of Object.entries(chosen)) {
+    if (!o) continue;
+    const c = o.candidate;
+    const value = c.kind === 'block' ? c.text.replace(/\s+/g, ' ').trim() : c.text;
+    fields[name] = { value, normalized: c.normalized, confidence: Math.round(o.p * (0.5 + c.ocrConfidence / 200) * 1000) / 1000, page: c.page, box: c.box };
+  }
+  const issues = validateFields(type, fields);
+  return { type, fields: applyPenalties(fields, issues), issues };
+}
+
+/**
+ * Picks subtotal, tax and total among each field's top three options (or none) to maximize
+ * the joint probability, counting combinations whose sum does not hold at a tenth.
+ */
+function reconcileAmounts(ranked: Record<string, { none: number; options: Option[] }>, chosen: Record<string, Option | null>): void {
+  const choices = (name: string) => {
+    const r = ranked[name];
+    return [{ o: null as Option | null, p: r.none }, ...r.options.slice(0, 3).map((o) => ({ o, p: o.p }))];
+  };
+  let best = -1;
+  let pick: [Option | null, Option | null, Option | null] = [chosen.subtotal, chosen.tax, chosen.total];
+  for (const s of choices('subtotal')) for (const t of choices('tax')) for (const tot of choices('total')) {
+    let p = s.p * t.p * tot.p;
+    if (s.o && tot.o) {
+      const sum = Number(s.o.key) + (t.o ? Number(t.o.key) : 0);
+      if (Math.abs(sum - Number(tot.o.key)) > 0.011) p *= 0.1;
+    }
+    if (p > best) {
+      best = p;
+      pick = [s.o, t.o, tot.o];
+    }
+  }
+  [chosen.subtotal, chosen.tax, chosen.total] = pick;
+}
