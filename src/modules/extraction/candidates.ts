@@ -21,19 +21,21 @@ export type DocumentType = 'receipt' | 'invoice';
 export interface FieldSpec {
   name: string;
   kind: CandidateKind;
+  /** Every document of the type has it: the best candidate is taken even when "none" scores higher. */
+  required?: boolean;
 }
 
 /** Fields per document type, in the order of the model's outputs. */
 export const FIELDS: Readonly<Record<DocumentType, readonly FieldSpec[]>> = Object.freeze({
   receipt: [
-    { name: 'company', kind: 'block' },
-    { name: 'address', kind: 'block' },
-    { name: 'date', kind: 'date' },
-    { name: 'total', kind: 'amount' },
+    { name: 'company', required: true, kind: 'block' },
+    { name: 'address', required: true, kind: 'block' },
+    { name: 'date', required: true, kind: 'date' },
+    { name: 'total', required: true, kind: 'amount' },
     { name: 'tax', kind: 'amount' },
   ],
   invoice: [
-    { name: 'invoiceNumber', kind: 'id' },
+    { name: 'invoiceNumber', required: true, kind: 'id' },
     { name: 'invoiceDate', kind: 'date' },
     { name: 'dueDate', kind: 'date' },
     { name: 'vendorName', kind: 'block' },
@@ -44,7 +46,7 @@ export const FIELDS: Readonly<Record<DocumentType, readonly FieldSpec[]>> = Obje
     { name: 'currency', kind: 'currency' },
     { name: 'subtotal', kind: 'amount' },
     { name: 'tax', kind: 'amount' },
-    { name: 'total', kind: 'amount' },
+    { name: 'total', required: true, kind: 'amount' },
     { name: 'iban', kind: 'iban' },
   ],
 });
@@ -352,7 +354,7 @@ function labelFeatures(f: Float32Array, d: Draft, labels: LabelHit[]): void {
     const h = Math.max(d.y1 - d.y0, l.y1 - l.y0);
     if (Math.abs(lcy - cy) < 0.6 * h && l.x1 <= d.x0 + 0.01) {
       const dx = d.x0 - l.x1;
-      f[F[`left_${g}`]] = Math.max(f[F[`left_${g}`]], decay(dx, 0.25));
+      f[F[`left_${g}`]] = Math.max(f[F[`left_${g}`]], decay(dx, 0.5));
       if (dx < nearestDx) {
         nearestDx = dx;
         nearestLeft = l;

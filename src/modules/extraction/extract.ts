@@ -79,7 +79,10 @@ export function rankOptions(candidates: Candidate[], logits: Float32Array, type:
 export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType): ExtractionResult {
   const ranked = rankOptions(candidates, logits, type);
   const chosen: Record<string, Option | null> = {};
-  for (const [name, r] of Object.entries(ranked)) chosen[name] = r.options[0] && r.options[0].p > r.none ? r.options[0] : null;
+  for (const spec of FIELDS[type]) {
+    const r = ranked[spec.name];
+    chosen[spec.name] = r.options[0] && (spec.required || r.options[0].p > r.none) ? r.options[0] : null;
+  }
   if (type === 'invoice') reconcileAmounts(ranked, chosen);
   const fields: Record<string, ExtractedField> = {};
   for (const [name, o] of Object.entries(chosen)) {
@@ -99,7 +102,8 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
 function reconcileAmounts(ranked: Record<string, { none: number; options: Option[] }>, chosen: Record<string, Option | null>): void {
   const choices = (name: string) => {
     const r = ranked[name];
-    return [{ o: null as Option | null, p: r.none }, ...r.options.slice(0, 3).map((o) => ({ o, p: o.p }))];
+    const top = r.options.slice(0, 3).map((o) => ({ o: o as Option | null, p: o.p }));
+    return name === 'total' && top.length ? top : [{ o: null as Option | null, p: r.none }, ...top];
   };
   let best = -1;
   let pick: [Option | null, Option | null, Option | null] = [chosen.subtotal, chosen.tax, chosen.total];

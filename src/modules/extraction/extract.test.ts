@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { buildCandidates, FIELDS, type PageWord } from './candidates';
+import { pickFields } from './extract';
+
+function page(lines: Array<[string, number, number]>): { words: PageWord[] } {
+  const words: PageWord[] = [];
+  for (const [text, x, y] of lines) {
+    let cx = x;
+    for (const t of text.split(' ')) {
+      words.push({ t, b: [cx / 600, y / 800, (t.length * 7) / 600, 12 / 800] });
+      cx += (t.length + 1) * 7;
+    }
+  }
+  return { words };
+}
+
+describe('pickFields', () => {
+  const doc = page([['ACME GmbH', 50, 30], ['Rechnung Nr. RE-1001', 50, 80], ['Zwischensumme', 300, 300], ['100,00', 480, 300], ['MwSt. 19%', 300, 320], ['19,00', 480, 320], ['Gesamt', 300, 340], ['119,00', 480, 340], ['Bar', 300, 360], ['120,00', 480, 360]]);
+  const { candidates } = buildCandidates([doc]);
+  const K = FIELDS.invoice.length;
+  const col = (name: string) => FIELDS.invoice.findIndex((f) => f.name === name);
+  /** Logits that favour, per field, the candidate with the given text. */
+  const logits = (wants: Record<string, Record<string, number>>) => {
+    const out = new Float32Array(candidates.length * K).fill(-5);
+    candidates.forEach((c, i) => {
+      for (const [field, byText] of Object.entries(wants)) if (c.kind === FIELDS.invoice[col(field)].kind && byText[c.text] !== undefined) out[i * K + col(field)] = byText[c.text];
+    });
+    return out;
+  };
+
+  it('takes the best candidate per field, leaves out fields whose "none" wins, and keeps page and box', () => {
+    const { fields, issues } = pickFields(candidates, logits({ invoiceNumber: { 'RE-1001': 4 }, subtotal: { '100,00': 4 }, tax: { '19,00': 4 }, total: { '119,00': 4 } }), 'invoice');
+    expect(fields.invoiceNumber.value).toBe('RE-1001');
+    expect(fields.total).toMatchObject({ value: '119,00', normalized: '119.00', page: 1 });
+    expect(fields.total.box[0]).toBeCloseTo(480 / 600, 2);
+    expect(fields.total.confidence).toBeGreaterThan(0.8);
+    expect(fields.poNumber).toBeUndefined();
+    expect(issues).toEqual([]);
+  });
+
+  it('prefers amounts that add up when the model hesitates', () => {
+    const { fields } = pickFields(candidates, logits({ subtotal: { '100,00': 4 }, tax: { '19,00': 4 }, total: { '120,00': 2.1, '119,00': 2 } }), 'invoice');
+    expect(fields.total.normalized).toBe('119.00');
+  });
+
+  it('reports broken rules and lowers confidence when nothing adds up', () => {
+    const { fields, issues } = pickFields(candidates, logits({ subtotal: { '100,00': 4 }, tax: { '19,00': 4 }, total: { '120,00': 6 } }), 'invoice');
+    expect(fields.total.normalized).toBe('120.00');
+    expect(issues.map((i) => i.rule)).toEqual(['sum']);
+    expect(fields.total.confidence).toBeLessThan(0.6);
+  });
+
+  it('always answers a required field', () => {
+    const { fields } = pickFields(candidates, logits({ total: { '119,00': -3 } }), 'invoice');
+    expect(fields.total.normalized).toBe('119.00');
+  });
+});
