@@ -1,14 +1,15 @@
 /**
  * Worker task: OCR of a gray page with tesseract.js and local traineddata. The engines are
  * created once per thread and reused. The page is turned upright first (orientation from
- * tesseract's OSD, checked against recognition confidence), small skew is corrected by
- * tesseract, and the turn that was applied is reported with the words.
+ * tesseract's OSD, checked against recognition confidence), then read in one tesseract pass
+ * whose layout analysis follows small skew; the turn applied and the skew found are
+ * reported with the words.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
-import { boxAround, contentRect, cropGray, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
+import { boxAround, contentRect, cropGray, downscaleToDpi, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
 import { DEFAULT_LIMITS, type Box, type GrayImage, type QuarterTurn, type TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
@@ -20,8 +21,6 @@ export interface OcrInput {
   lang?: string;
   /** 'auto' detects the orientation; a number forces that clockwise turn. Default 'auto'. */
   rotation?: 'auto' | QuarterTurn;
-  /** Let tesseract straighten small skew angles. Default true. */
-  deskew?: boolean;
   /** Refuse larger images (the pool's image limit). Default 64 MP. */
   maxPixels?: number;
 }
@@ -49,7 +48,7 @@ export type OcrResult =
       kind: 'recognized';
       /** Clockwise turn applied to the input to make it upright (see `toSourceBox`). */
       rotation: QuarterTurn;
-      /** Skew tesseract corrected after the turn, in degrees. */
+      /** Skew of the text lines after the turn, in degrees counter-clockwise; tesseract reads along it. */
       skewDegrees: number;
       /** Size of the upright image the boxes refer to. */
       width: number;
@@ -71,6 +70,8 @@ const PREVIEW_PIXELS = 2_500_000;
 const GOOD_CONFIDENCE = 50;
 /** Below this many words there is nothing to compare orientations with. */
 const MIN_WORDS_TO_COMPARE = 3;
+/** Pages with a higher known resolution are scaled down to this for recognition. */
+const MAX_OCR_DPI = 300;
 
 const engines = new Map<string, Promise<Tesseract.Worker>>();
 
@@ -132,24 +133,31 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
   if (!/^[a-z_]{3,12}$/.test(lang) || !hasLanguage(lang)) {
     return { kind: 'error', code: 'unknown_language', message: `No OCR data is installed for language "${lang}".` };
   }
-  const deskew = input.deskew ?? true;
-  const read = (img: GrayImage, turn: QuarterTurn) => readTurned(img, turn, lang, deskew);
+  // Scans above ~300 dpi are read at 300 dpi: tesseract reads no better from more pixels,
+  // only slower. Boxes are normalized, so they do not depend on the scale; the reported size
+  // is that of the input turned upright.
+  const page = downscaleToDpi(image, MAX_OCR_DPI);
+  const read = async (img: GrayImage, turn: QuarterTurn): Promise<Reading> => {
+    const reading = await readTurned(img, turn, lang);
+    const quarter = turn === 90 || turn === 270;
+    return { ...reading, width: quarter ? image.height : image.width, height: quarter ? image.width : image.height };
+  };
 
-  if (input.rotation !== undefined && input.rotation !== 'auto') return { ...(await read(image, input.rotation)), orientation: null };
+  if (input.rotation !== undefined && input.rotation !== 'auto') return { ...(await read(page, input.rotation)), orientation: null };
 
-  const preview = shrinkGray(image, PREVIEW_PIXELS);
+  const preview = shrinkGray(page, PREVIEW_PIXELS);
   const orientation = await detectOrientation(preview);
-  if (orientation && orientation.confidence >= OSD_TRUSTED) return { ...(await read(image, orientation.degrees)), orientation };
+  if (orientation && orientation.confidence >= OSD_TRUSTED) return { ...(await read(page, orientation.degrees)), orientation };
 
   // OSD is unsure: read upright, and only if that reading is poor compare the four turns
   // on the small preview, re-reading at full size when another turn is clearly better.
-  const upright = await read(image, 0);
+  const upright = await read(page, 0);
   if (upright.confidence >= GOOD_CONFIDENCE || upright.words.length < MIN_WORDS_TO_COMPARE) return { ...upright, orientation };
   const scores = new Map<QuarterTurn, number>();
   for (const turn of [0, 90, 180, 270] as QuarterTurn[]) scores.set(turn, (await read(preview, turn)).confidence);
   const [bestTurn, bestScore] = [...scores].sort((a, b) => b[1] - a[1])[0];
   if (bestTurn === 0 || bestScore < scores.get(0)! + 10) return { ...upright, orientation };
-  const turned = await read(image, bestTurn);
+  const turned = await read(page, bestTurn);
   return { ...(turned.confidence > upright.confidence ? turned : upright), orientation };
 }
 
@@ -186,18 +194,22 @@ function dpiOf(image: GrayImage): string {
   return String(image.dpi && image.dpi > 96 && image.dpi <= 2400 ? image.dpi : 0);
 }
 
-async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, deskew: boolean): Promise<Reading> {
+async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string): Promise<Reading> {
   const upright = rotateGray(image, turn);
+  const { width, height } = upright;
   const rect = contentRect(upright);
   const worker = await engine(lang);
+  // One pass of tesseract: its layout analysis measures the skew and reads each line along
+  // it; only the words (JSON blocks) are built, no text, hOCR or TSV rendering.
   const { data } = await worker.recognize(
     encodePgm(cropGray(upright, rect)) as never,
-    { rotateAuto: deskew, user_defined_dpi: dpiOf(image) } as never,
+    { user_defined_dpi: dpiOf(upright) } as never,
     { blocks: true, text: false },
   );
-  const { width, height } = upright;
+  const box = (b: { x0: number; y0: number; x1: number; y1: number }) => pixelBox(b, rect, width, height);
   const lines: OcrLine[] = [];
   const words: OcrWord[] = [];
+  const slopes: Array<[angle: number, weight: number]> = [];
   let weighted = 0;
   let letters = 0;
   for (const block of data.blocks ?? []) {
@@ -206,20 +218,21 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, des
         const lineWords = line.words.filter((w) => w.text.trim());
         if (lineWords.length === 0) continue;
         for (const w of lineWords) {
-          words.push({ text: w.text.trim(), confidence: Math.round(w.confidence), box: pixelBox(w.bbox, rect, width, height), line: lines.length });
+          words.push({ text: w.text.trim(), confidence: Math.round(w.confidence), box: box(w.bbox), line: lines.length });
           weighted += w.confidence * w.text.length;
           letters += w.text.length;
         }
         const text = lineWords.map((w) => w.text.trim()).join(' ');
-        lines.push({ text, confidence: Math.round(line.confidence), box: pixelBox(line.bbox, rect, width, height) });
+        lines.push({ text, confidence: Math.round(line.confidence), box: box(line.bbox) });
+        const b = line.baseline;
+        if (b && b.x1 - b.x0 > 0) slopes.push([Math.atan2(b.y1 - b.y0, b.x1 - b.x0), (b.x1 - b.x0) * lineWords.length]);
       }
     }
   }
-  const radians = (data as { rotateRadians?: number }).rotateRadians ?? 0;
   return {
     kind: 'recognized',
     rotation: turn,
-    skewDegrees: Math.round(((radians * 180) / Math.PI) * 100) / 100,
+    skewDegrees: skewOf(slopes),
     width,
     height,
     confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
@@ -227,6 +240,22 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string, des
     lines,
     words,
   };
+}
+
+/**
+ * The page skew in degrees, counter-clockwise positive: the weighted median slope of the
+ * baselines tesseract found (the same angle it straightened the lines by), 0 without lines.
+ */
+function skewOf(slopes: Array<[angle: number, weight: number]>): number {
+  if (slopes.length === 0) return 0;
+  slopes.sort((a, b) => a[0] - b[0]);
+  const half = slopes.reduce((n, [, w]) => n + w, 0) / 2;
+  let seen = 0;
+  for (const [angle, weight] of slopes) {
+    seen += weight;
+    if (seen >= half) return Math.round((-angle * 180) / Math.PI * 100) / 100 || 0;
+  }
+  return 0;
 }
 
 /** A tesseract box on the cropped rectangle, as a box normalized to the whole upright image. */

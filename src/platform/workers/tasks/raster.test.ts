@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { passwordVariants } from './pdfjs';
-import { contentRect, cropGray, encodePgm, rgbaToGray, rotateGray, shrinkGray, toSourceBox } from './raster';
+import { contentRect, cropGray, downscaleToDpi, encodePgm, resizeGray, rgbaToGray, rotateGray, shrinkGray, toSourceBox } from './raster';
 import { buildPageText, type PositionedItem } from './text-layer';
 import type { GrayImage, QuarterTurn } from './types';
 
@@ -61,6 +61,26 @@ describe('contentRect and cropGray', () => {
     const small = shrinkGray({ width: 8, height: 8, data: new Uint8Array(64).fill(100), dpi: 300 }, 16);
     expect(small).toMatchObject({ width: 4, height: 4, dpi: 150 });
     expect(small.data.every((v) => v === 100)).toBe(true);
+  });
+});
+
+describe('downscaleToDpi and resizeGray', () => {
+  it('reads scans above 300 dpi at 300 dpi and leaves others alone', () => {
+    const page = (dpi?: number): GrayImage => ({ width: 600, height: 900, data: new Uint8Array(600 * 900).fill(200), dpi });
+    expect(downscaleToDpi(page(600), 300)).toMatchObject({ width: 300, height: 450, dpi: 300 });
+    expect(downscaleToDpi(page(400), 300)).toMatchObject({ width: 450, height: 675, dpi: 300 });
+    for (const dpi of [undefined, 150, 300, 320]) {
+      const image = page(dpi);
+      expect(downscaleToDpi(image, 300)).toBe(image);
+    }
+  });
+
+  it('averages the area each target pixel covers', () => {
+    // 3 x 2 -> 2 x 1: the middle column is shared half and half.
+    const image: GrayImage = { width: 3, height: 2, data: Uint8Array.from([0, 90, 180, 0, 90, 180]) };
+    expect([...resizeGray(image, 2, 1).data]).toEqual([30, 150]);
+    const flat: GrayImage = { width: 7, height: 5, data: new Uint8Array(35).fill(77) };
+    expect([...new Set(resizeGray(flat, 3, 2).data)]).toEqual([77]);
   });
 });
 

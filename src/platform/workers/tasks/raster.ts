@@ -53,6 +53,57 @@ export function shrinkGray(image: GrayImage, maxPixels: number): GrayImage {
   return current;
 }
 
+/**
+ * Scales a gray image down to `maxDpi` (area average) when its known resolution is clearly
+ * higher; images of unknown or lower resolution are returned as they are.
+ */
+export function downscaleToDpi(image: GrayImage, maxDpi: number): GrayImage {
+  if (!image.dpi || image.dpi <= maxDpi * 1.1) return image;
+  const scale = maxDpi / image.dpi;
+  return resizeGray(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)), maxDpi);
+}
+
+/** Shrinks a gray image to `width` x `height` by area averaging (each source pixel weighs by the part it covers). */
+export function resizeGray(image: GrayImage, width: number, height: number, dpi = image.dpi): GrayImage {
+  const { width: sw, height: sh, data: src } = image;
+  const cols = coverage(sw, width);
+  const rows = coverage(sh, height);
+  const dst = new Uint8Array(width * height);
+  const row = new Float32Array(width);
+  for (let y = 0; y < height; y++) {
+    row.fill(0);
+    const r = rows[y];
+    for (let k = 0; k < r.index.length; k++) {
+      const from = r.index[k] * sw, wy = r.weight[k];
+      for (let x = 0; x < width; x++) {
+        const c = cols[x];
+        let sum = 0;
+        for (let j = 0; j < c.index.length; j++) sum += src[from + c.index[j]] * c.weight[j];
+        row[x] += sum * wy;
+      }
+    }
+    for (let x = 0; x < width; x++) dst[y * width + x] = Math.min(255, Math.round(row[x]));
+  }
+  return { width, height, data: dst, dpi };
+}
+
+/** For each of `to` cells over `from` source cells: the source cells it covers and their weights (summing to 1). */
+function coverage(from: number, to: number): Array<{ index: number[]; weight: number[] }> {
+  const step = from / to;
+  return Array.from({ length: to }, (_, i) => {
+    const a = i * step, b = Math.min(from, (i + 1) * step);
+    const index: number[] = [], weight: number[] = [];
+    for (let k = Math.floor(a); k < b; k++) {
+      const part = Math.min(b, k + 1) - Math.max(a, k);
+      if (part > 1e-9) {
+        index.push(k);
+        weight.push(part / (b - a));
+      }
+    }
+    return { index, weight };
+  });
+}
+
 /** A pixel rectangle inside an image. */
 export interface PixelRect {
   left: number;
