@@ -5,6 +5,18 @@
  *   node --import tsx scripts/bench/ingest.ts [--rounds 3]
  *
  * Uses ../shared/data/pdfs (categories `text_layer` and `scanned` of its manifest).
+ *
+ * OCR comparison, stated in the output as well:
+ *  - both sides read the same rendered pages (8-bit gray PGM files, ≤ 300 dpi), two at a time:
+ *    ours in two OCR pool workers, native in two `tesseract` processes with one thread each;
+ *  - ours does what the product does per page: trims dark scan borders, detects the orientation
+ *    (tesseract OSD on a ≤ 2.5 MP copy), turns the page upright, recognizes it (LSTM, automatic
+ *    layout = --psm 3) and returns lines and words with boxes and confidences;
+ *  - native runs `tesseract <page> stdout --psm 3 --dpi <dpi> tsv` (words with boxes and
+ *    confidences, no orientation detection) with the same LSTM traineddata file as ours for the
+ *    headline ratio, and once more with Debian's own eng model for reference;
+ *  - wall time is the headline; CPU time (all threads / child processes) is reported too, as it
+ *    is less affected by other load on a shared machine; the load average is printed.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { WorkerPools } from '../../src/platform/workers/pools';
+import { OCR_MODEL } from '../../src/platform/workers/tasks/ocr.task';
 import { encodePgm } from '../../src/platform/workers/tasks/raster';
 import type { GrayImage } from '../../src/platform/workers/tasks/types';
 
@@ -38,6 +51,24 @@ function peakRssMb(): number {
 
 const read = (file: string) => new Uint8Array(fs.readFileSync(path.join(pdfDir, file)));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
+
+/** CPU time in ms: of this process (all threads), or of its finished child processes. */
+function cpuMs(of: 'self' | 'children'): number {
+  if (of === 'self') {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  // /proc/self/stat fields 16 and 17: cutime, cstime in clock ticks (100 Hz on Linux).
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Wall and CPU time of one OCR run over the pages. */
+interface OcrTiming {
+  ms: number;
+  cpuMs: number;
+}
 
 async function benchText(pools: WorkerPools, files: Entry[]): Promise<void> {
   // Warm-up round: starts the workers and loads pdfjs in each.
@@ -90,38 +121,50 @@ async function renderScanned(pools: WorkerPools, files: Entry[], dir: string): P
   return images;
 }
 
-async function benchOcr(pools: WorkerPools, images: PageFile[]): Promise<number> {
+async function benchOcr(pools: WorkerPools, images: PageFile[]): Promise<OcrTiming> {
   // Warm-up: one small page per OCR worker loads tesseract and the traineddata.
   const small = { width: 400, height: 100, data: new Uint8Array(400 * 100).fill(255) };
   await Promise.all(Array.from({ length: OCR_THREADS }, () => pools.recognize({ image: { ...small, data: small.data.slice() } })));
+  console.log(`  load average before OCR: ${load()}`);
+  const cpuBefore = cpuMs('self');
   const started = performance.now();
   const results = await Promise.all(images.map((page) => pools.recognize({ image: readPgm(page) })));
   const ms = performance.now() - started;
+  const cpu = cpuMs('self') - cpuBefore;
   const words = results.reduce((n, r) => n + (r.kind === 'recognized' ? r.words.length : 0), 0);
   const turned = results.filter((r) => r.kind === 'recognized' && r.rotation !== 0).length;
-  console.log(`OCR (tesseract.js, ${OCR_THREADS} workers, orientation + deskew on): ${images.length} pages in ${seconds(ms)} s`);
-  console.log(`  ${((images.length / ms) * 60_000).toFixed(1)} scanned pages/min; ${words} words; ${turned} pages turned upright`);
-  return ms;
+  console.log(`OCR (tesseract.js ${tesseractVersion()}, ${OCR_THREADS} pool workers; per page: border trim, orientation detection, one LSTM pass, words with boxes): ${images.length} pages in ${seconds(ms)} s`);
+  console.log(`  ${((images.length / ms) * 60_000).toFixed(1)} scanned pages/min; CPU ${seconds(cpu)} s; ${words} words; ${turned} pages turned upright; load average after: ${load()}`);
+  return { ms, cpuMs: cpu };
 }
 
-async function benchNative(images: PageFile[], oursMs: number, dir: string): Promise<void> {
+function tesseractVersion(): string {
+  const pkg = fileURLToPath(import.meta.resolve('tesseract.js/package.json'));
+  return JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+}
+
+async function benchNative(images: PageFile[], ours: OcrTiming, dir: string): Promise<void> {
+  let version: string;
   try {
-    await run('tesseract', ['--version']);
+    const { stdout, stderr } = await run('tesseract', ['--version']);
+    version = /tesseract ([\w.]+)/.exec(stdout + stderr)?.[1] ?? '?';
   } catch {
     console.log('native tesseract: not installed (apt-get install -y tesseract-ocr) — skipped');
     return;
   }
   const files = images.map((p) => ({ file: p.file, dpi: String(p.dpi >= 70 ? p.dpi : 300) }));
-  // The same LSTM model tesseract.js uses, unpacked for the CLI.
+  // The very traineddata file our OCR loads (OCR_MODEL of the OCR task), unpacked for the CLI.
   const ourModel = path.join(dir, 'tessdata');
   fs.mkdirSync(ourModel);
-  const gz = path.join(path.dirname(fileURLToPath(import.meta.resolve('@tesseract.js-data/eng/package.json'))), '4.0.0_best_int/eng.traineddata.gz');
+  const gz = path.join(path.dirname(fileURLToPath(import.meta.resolve('@tesseract.js-data/eng/package.json'))), OCR_MODEL, 'eng.traineddata.gz');
   fs.writeFileSync(path.join(ourModel, 'eng.traineddata'), zlib.gunzipSync(fs.readFileSync(gz)));
 
   for (const [label, extra] of [
-    ["Debian's eng model", [] as string[]],
-    ['the model tesseract.js uses', ['--tessdata-dir', ourModel]],
+    [`the same traineddata as ours (@tesseract.js-data/eng ${OCR_MODEL})`, ['--tessdata-dir', ourModel]],
+    ["Debian's eng model (tessdata_fast, a smaller network: reference only)", [] as string[]],
   ] as const) {
+    console.log(`  load average before native run: ${load()}`);
+    const cpuBefore = cpuMs('children');
     const started = performance.now();
     let next = 0;
     const env = { ...process.env, OMP_THREAD_LIMIT: '1' };
@@ -130,13 +173,15 @@ async function benchNative(images: PageFile[], oursMs: number, dir: string): Pro
       Array.from({ length: OCR_THREADS }, async () => {
         while (next < files.length) {
           const { file, dpi } = files[next++];
-          await run('tesseract', [file, 'stdout', '--dpi', dpi, '--psm', '3', '-l', 'eng', ...extra], { env, maxBuffer: 1 << 26 });
+          await run('tesseract', [file, 'stdout', '--dpi', dpi, '--psm', '3', '-l', 'eng', ...extra, 'tsv'], { env, maxBuffer: 1 << 26 });
         }
       }),
     );
     const ms = performance.now() - started;
-    console.log(`native tesseract CLI, ${label} (${OCR_THREADS} processes, OMP_THREAD_LIMIT=1, --psm 3, no OSD): ${images.length} pages in ${seconds(ms)} s`);
-    console.log(`  ${((images.length / ms) * 60_000).toFixed(1)} pages/min; tesseract.js takes ${(oursMs / ms).toFixed(2)}x the native time`);
+    const cpu = cpuMs('children') - cpuBefore;
+    console.log(`native tesseract ${version} CLI, ${label}: ${OCR_THREADS} processes, OMP_THREAD_LIMIT=1, --psm 3, tsv output, no orientation detection: ${images.length} pages in ${seconds(ms)} s`);
+    console.log(`  ${((images.length / ms) * 60_000).toFixed(1)} pages/min; CPU ${seconds(cpu)} s; load average after: ${load()}`);
+    console.log(`  => ours takes ${(ours.ms / ms).toFixed(2)}x the native wall time per page (CPU time: ${(ours.cpuMs / cpu).toFixed(2)}x)`);
   }
 }
 
@@ -154,9 +199,9 @@ async function main(): Promise<void> {
   try {
     await benchText(pools, manifest.filter((e) => e.category === 'text_layer'));
     const images = await renderScanned(pools, manifest.filter((e) => e.category === 'scanned'), dir);
-    const ocrMs = await benchOcr(pools, images);
+    const ocr = await benchOcr(pools, images);
     console.log(`peak memory (RSS, main thread + all worker threads): ${peakRssMb()} MB (sampled every 100 ms: ${Math.round(sampledPeak / 1048576)} MB)`);
-    await benchNative(images, ocrMs, dir);
+    await benchNative(images, ocr, dir);
   } finally {
     clearInterval(sampler);
     fs.rmSync(dir, { recursive: true, force: true });

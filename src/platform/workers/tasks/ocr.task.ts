@@ -93,9 +93,16 @@ if (isWorkerThread) {
   }
 }
 
+/**
+ * Traineddata variant of the recognition languages. '4.0.0_best_int' holds only the LSTM
+ * model; '4.0.0' holds the same LSTM network plus the legacy engine's data (4× the size, no
+ * faster, no better for LSTM recognition). OSD needs the legacy data of 'osd' 4.0.0.
+ */
+export const OCR_MODEL = '4.0.0_best_int';
+
 function dataDir(lang: string, legacy: boolean): string {
   const pkg = path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
-  return path.join(pkg, legacy ? '4.0.0' : '4.0.0_best_int');
+  return path.join(pkg, legacy ? '4.0.0' : OCR_MODEL);
 }
 
 /** The thread's engine for a language (LSTM) or for orientation detection ('osd', legacy). */
