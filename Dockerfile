@@ -24,6 +24,7 @@ COPY bin ./bin
 COPY src ./src
 COPY views ./views
 COPY migrations ./migrations
+COPY models ./models
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
