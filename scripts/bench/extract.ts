@@ -65,6 +65,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 function scoreReceipt(tally: Tally, fields: Record<string, ExtractedField>, key: ReceiptKey): void {
   for (const name of RECEIPT_FIELDS) {
     const truth = key[name];
+    if (typeof truth !== 'string') continue; // a few SROIE keys lack a field: not scored
     const kind = FIELDS.receipt.find((f) => f.name === name)!.kind;
     const norm = name === 'date' ? normalizeDate(truth.replace(/^.*?(\d)/, '$1')) : name === 'total' ? normalizeAmount(truth.replace(/[^\d.,-]/g, '')) : truth;
     tally.add(name, compare(name, kind, fields[name], truth, norm));
