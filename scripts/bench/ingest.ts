@@ -13,8 +13,9 @@
  *    (tesseract OSD on a ≤ 2.5 MP copy), turns the page upright, recognizes it (LSTM, automatic
  *    layout = --psm 3) and returns lines and words with boxes and confidences;
  *  - native runs `tesseract <page> stdout --psm 3 --dpi <dpi> tsv` (words with boxes and
- *    confidences, no orientation detection) with the same LSTM traineddata file as ours for the
- *    headline ratio, and once more with Debian's own eng model for reference;
+ *    confidences, no orientation detection) with the same LSTM traineddata file as ours; then
+ *    with `--psm 1`, which adds orientation detection with the same osd model as ours, so both
+ *    sides do the same work; and once more with Debian's own eng model for reference;
  *  - wall time is the headline; CPU time (all threads / child processes) is reported too, as it
  *    is less affected by other load on a shared machine; the load average is printed.
  */
@@ -158,10 +159,14 @@ async function benchNative(images: PageFile[], ours: OcrTiming, dir: string): Pr
   fs.mkdirSync(ourModel);
   const gz = path.join(path.dirname(fileURLToPath(import.meta.resolve('@tesseract.js-data/eng/package.json'))), OCR_MODEL, 'eng.traineddata.gz');
   fs.writeFileSync(path.join(ourModel, 'eng.traineddata'), zlib.gunzipSync(fs.readFileSync(gz)));
+  // The orientation model our OCR loads, for the like-for-like run with orientation detection.
+  const osdGz = path.join(path.dirname(fileURLToPath(import.meta.resolve('@tesseract.js-data/osd/package.json'))), '4.0.0', 'osd.traineddata.gz');
+  fs.writeFileSync(path.join(ourModel, 'osd.traineddata'), zlib.gunzipSync(fs.readFileSync(osdGz)));
 
-  for (const [label, extra] of [
-    [`the same traineddata as ours (@tesseract.js-data/eng ${OCR_MODEL})`, ['--tessdata-dir', ourModel]],
-    ["Debian's eng model (tessdata_fast, a smaller network: reference only)", [] as string[]],
+  for (const [label, psm, extra] of [
+    [`the same traineddata as ours (@tesseract.js-data/eng ${OCR_MODEL}), no orientation detection`, '3', ['--tessdata-dir', ourModel]],
+    [`the same traineddata as ours, with orientation detection like ours (--psm 1, @tesseract.js-data/osd)`, '1', ['--tessdata-dir', ourModel]],
+    ["Debian's eng model (tessdata_fast, a smaller network: reference only), no orientation detection", '3', [] as string[]],
   ] as const) {
     console.log(`  load average before native run: ${load()}`);
     const cpuBefore = cpuMs('children');
@@ -173,13 +178,13 @@ async function benchNative(images: PageFile[], ours: OcrTiming, dir: string): Pr
       Array.from({ length: OCR_THREADS }, async () => {
         while (next < files.length) {
           const { file, dpi } = files[next++];
-          await run('tesseract', [file, 'stdout', '--dpi', dpi, '--psm', '3', '-l', 'eng', ...extra, 'tsv'], { env, maxBuffer: 1 << 26 });
+          await run('tesseract', [file, 'stdout', '--dpi', dpi, '--psm', psm, '-l', 'eng', ...extra, 'tsv'], { env, maxBuffer: 1 << 26 });
         }
       }),
     );
     const ms = performance.now() - started;
     const cpu = cpuMs('children') - cpuBefore;
-    console.log(`native tesseract ${version} CLI, ${label}: ${OCR_THREADS} processes, OMP_THREAD_LIMIT=1, --psm 3, tsv output, no orientation detection: ${images.length} pages in ${seconds(ms)} s`);
+    console.log(`native tesseract ${version} CLI, ${label}: ${OCR_THREADS} processes, OMP_THREAD_LIMIT=1, --psm ${psm}, tsv output: ${images.length} pages in ${seconds(ms)} s`);
     console.log(`  ${((images.length / ms) * 60_000).toFixed(1)} pages/min; CPU ${seconds(cpu)} s; load average after: ${load()}`);
     console.log(`  => ours takes ${(ours.ms / ms).toFixed(2)}x the native wall time per page (CPU time: ${(ours.cpuMs / cpu).toFixed(2)}x)`);
   }
