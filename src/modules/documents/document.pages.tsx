@@ -261,23 +261,19 @@ export function documentPages() {
     return c.redirect(`${lib(c)}/${c.req.param('id')}`, 303);
   });
 
-  app.post('/:id/retry', async (c) => {
-    await docs.retryDocument(c.get('ctx'), c.get('actor')!, c.req.param('id'));
-    flash(c, 'Processing starts again.');
-    return c.redirect(`${lib(c)}/${c.req.param('id')}`, 303);
-  });
-
-  app.post('/:id/trash', async (c) => {
-    await docs.trashDocument(c.get('ctx'), c.get('actor')!, c.req.param('id'));
-    flash(c, 'Moved to the trash.');
-    return c.redirect(`${lib(c)}/${c.req.param('id')}`, 303);
-  });
-
-  app.post('/:id/restore', async (c) => {
-    await docs.restoreDocument(c.get('ctx'), c.get('actor')!, c.req.param('id'));
-    flash(c, 'Restored from the trash.');
-    return c.redirect(`${lib(c)}/${c.req.param('id')}`, 303);
-  });
+  // One-button actions on a document that land back on its page.
+  const actions = [
+    ['retry', docs.retryDocument, 'Processing starts again.'],
+    ['trash', docs.trashDocument, 'Moved to the trash.'],
+    ['restore', docs.restoreDocument, 'Restored from the trash.'],
+  ] as const;
+  for (const [name, act, message] of actions) {
+    app.post(`/:id/${name}`, async (c) => {
+      await act(c.get('ctx'), c.get('actor')!, c.req.param('id'));
+      flash(c, message);
+      return c.redirect(`${lib(c)}/${c.req.param('id')}`, 303);
+    });
+  }
 
   app.post('/:id/purge', async (c) => {
     await docs.purgeDocument(c.get('ctx'), c.get('actor')!, c.req.param('id'));
