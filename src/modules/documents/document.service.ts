@@ -164,7 +164,7 @@ export async function getDocument(ctx: Ctx, actor: Actor, id: string): Promise<D
 export const ZListQuery = z.object({
   folder: z.string().optional(),
   tag: z.string().optional(),
-  status: z.enum(['queued', 'processing', 'ready', 'needs_password', 'failed', 'unsupported']).optional(),
+  status: z.enum(['queued', 'processing', 'ready', 'needs_review', 'needs_password', 'failed', 'unsupported']).optional(),
   q: z.string().max(200).optional(),
   owner: z.string().optional(),
   trash: z.enum(['0', '1', 'true', 'false']).optional(),

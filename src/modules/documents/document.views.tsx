@@ -12,12 +12,13 @@ const STATUS_LABEL: Record<PresentedDocument['status'], string> = {
   queued: 'Queued',
   processing: 'Processing',
   ready: 'Ready',
+  needs_review: 'Needs review',
   needs_password: 'Needs password',
   failed: 'Failed',
   unsupported: 'Unsupported',
 };
 
-const STEP_LABEL: Record<string, string> = { queued: 'Waiting', sniff: 'Detecting type', parse: 'Reading', ocr: 'Recognizing text' };
+const STEP_LABEL: Record<string, string> = { queued: 'Waiting', sniff: 'Detecting type', parse: 'Reading', ocr: 'Recognizing text', extract: 'Extracting fields' };
 
 const KIND_LABEL: Record<string, string> = {
   pdf: 'PDF', png: 'PNG image', jpeg: 'JPEG image', tiff: 'TIFF image', text: 'Text', markdown: 'Markdown', html: 'HTML',

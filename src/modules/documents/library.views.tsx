@@ -120,8 +120,8 @@ export function FilterBar({ slug, q, tags }: { slug: string; q: TListQuery; tags
       <input type="search" name="q" value={q.q ?? ''} placeholder="Search by name" aria-label="Search by name" class="filters-q" />
       <select name="status" aria-label="Status">
         <option value="">Any status</option>
-        {(['ready', 'queued', 'processing', 'needs_password', 'failed', 'unsupported'] as const).map((s) => (
-          <option value={s} selected={q.status === s}>{s === 'needs_password' ? 'Needs password' : s[0].toUpperCase() + s.slice(1)}</option>
+        {(['ready', 'needs_review', 'queued', 'processing', 'needs_password', 'failed', 'unsupported'] as const).map((s) => (
+          <option value={s} selected={q.status === s}>{s === 'needs_password' ? 'Needs password' : s === 'needs_review' ? 'Needs review' : s[0].toUpperCase() + s.slice(1)}</option>
         ))}
       </select>
       <select name="tag" aria-label="Tag">

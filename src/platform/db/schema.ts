@@ -8,6 +8,8 @@ export interface OrgTable {
   id: string;
   name: string;
   slug: string;
+  /** Extracted fields below this confidence (0..1) send a document to the review queue. */
+  review_threshold: number;
   created_at: string;
   updated_at: string;
 }
@@ -121,9 +123,13 @@ export interface DB {
   document_page: DocumentPageTable;
   tag: TagTable;
   document_tag: DocumentTagTable;
+  document_type: DocumentTypeTable;
+  extraction: ExtractionTable;
+  extraction_correction: ExtractionCorrectionTable;
+  vendor_profile: VendorProfileTable;
 }
 
-export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_password' | 'failed' | 'unsupported';
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_review' | 'needs_password' | 'failed' | 'unsupported';
 
 export interface FolderTable {
   id: string;
@@ -242,3 +248,75 @@ export interface JobTable {
   updated_at: string;
   finished_at: string | null;
 }
+
+/** An organization's own document type; `keywords` and `fields` are JSON. */
+export interface DocumentTypeTable {
+  id: string;
+  org_id: string;
+  /** Stable identifier, e.g. `delivery_note`; never `invoice`, `receipt` or `other`. */
+  key: string;
+  name: string;
+  /** JSON array of phrases that mark a document of this type. */
+  keywords: string;
+  /** JSON array of `{name, label, kind, options?, labels?}`. */
+  fields: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A document's classification and extracted fields (one row per document, for its current version). */
+export interface ExtractionTable {
+  document_id: string;
+  org_id: string;
+  version_id: string;
+  /** `invoice`, `receipt`, `other` or a custom type's key. */
+  type: string;
+  type_confidence: number;
+  type_source: 'model' | 'user';
+  /** The lowest field confidence; null when the type has no fields. */
+  confidence: number | null;
+  /** JSON `{name: {value, normalized, confidence, page, box, source}}`. */
+  fields: string;
+  /** JSON array of line items, for invoices. */
+  line_items: string | null;
+  /** JSON array of broken consistency rules. */
+  issues: string;
+  /** The vendor profile the document was matched to, by key. */
+  vendor_key: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ExtractionCorrectionTable {
+  id: string;
+  org_id: string;
+  document_id: string;
+  type: string;
+  field: string;
+  /** JSON of the field before and after the correction (null: absent). */
+  before: string | null;
+  after: string | null;
+  user_id: string | null;
+  created_at: string;
+}
+
+/** What reviews taught about one vendor's documents of one type. */
+export interface VendorProfileTable {
+  id: string;
+  org_id: string;
+  type: string;
+  /** Folded vendor name. */
+  key: string;
+  name: string;
+  /** JSON `{field: {box, page, label, value}}` from the latest confirmed review. */
+  hints: string;
+  reviews: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DocumentType = Selectable<DocumentTypeTable>;
+export type Extraction = Selectable<ExtractionTable>;
+export type VendorProfile = Selectable<VendorProfileTable>;
