@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'document.update',
   'document.delete',
   'folder.manage',
+  'extraction.review',
+  'doctype.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

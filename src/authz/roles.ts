@@ -7,8 +7,8 @@ export const ROLES: readonly Role[] = ['viewer', 'member', 'admin', 'owner'];
 /** What each role adds to the role below it. Data, not code: read it as the permission table. */
 const GRANTS: Record<Role, Permission[]> = {
   viewer: ['org.read', 'member.read', 'team.read', 'document.read'],
-  member: ['document.create', 'document.update', 'document.delete', 'folder.manage'],
-  admin: ['org.update', 'member.invite', 'member.update', 'member.remove', 'team.create', 'team.update', 'team.delete', 'audit.read'],
+  member: ['document.create', 'document.update', 'document.delete', 'folder.manage', 'extraction.review'],
+  admin: ['org.update', 'member.invite', 'member.update', 'member.remove', 'team.create', 'team.update', 'team.delete', 'audit.read', 'doctype.manage'],
   owner: ['org.delete'],
 };
 

@@ -36,7 +36,12 @@ export type AuditAction =
   | 'document.trashed'
   | 'document.restored'
   | 'document.purged'
-  | 'document.downloaded';
+  | 'document.downloaded'
+  | 'extraction.corrected'
+  | 'extraction.confirmed'
+  | 'doctype.created'
+  | 'doctype.updated'
+  | 'doctype.deleted';
 
 export interface AuditInput {
   action: AuditAction;

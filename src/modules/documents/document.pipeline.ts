@@ -11,6 +11,8 @@ import { WorkerTaskError } from '../../platform/workers/pools';
 import type { GrayImage } from '../../platform/workers/tasks/types';
 import type { Clock } from '../../shared/clock';
 import { newId } from '../../shared/ids';
+import { saveExtraction } from '../extraction/extraction.repository';
+import { extractForPipeline } from '../extraction/extraction.service';
 import * as repo from './document.repository';
 import { cleanFilename, PROCESS_JOB } from './document.service';
 
@@ -55,7 +57,7 @@ function workerFailure(err: unknown): Outcome | undefined {
 }
 
 /**
- * The `document.process` job: sniff → parse → ocr, then the pages, status and linked
+ * The `document.process` job: sniff → parse → ocr → extract, then the pages, fields, status and linked
  * attachments are written together with the job's success. Every step is safe to run
  * again: a killed attempt leaves nothing half-written, and the next one starts over.
  */
@@ -97,12 +99,15 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
     await report('parse', 10);
     const { pages, attachments } = await parse(deps, ctx, doc, sniffed.kind, bytes, report);
     const now = deps.clock.now().toISOString();
+    await report('extract', 96);
+    const extracted = await extract(deps, ctx, doc, versionId, pages, now);
     // Files first (content-addressed: a rerun stores nothing twice), then rows in one transaction.
     const stored: { a: ExtractedAttachment; put: { key: string; size: number } }[] = [];
     for (const a of attachments) stored.push({ a, put: await deps.blobs.put(a.bytes, { maxBytes: deps.config.uploads.maxBytes }) });
     await ctx.complete(async (trx) => {
       await repo.replacePages(trx, orgId, versionId, pages.map((p) => ({ ...p, org_id: orgId, document_id: documentId, version_id: versionId, preview_key: null })));
-      await repo.updateDocument(trx, orgId, documentId, { status: 'ready', page_count: pages.length, progress: null, error_code: null, error_message: null, updated_at: now });
+      if (extracted) await saveExtraction(trx, extracted.row);
+      await repo.updateDocument(trx, orgId, documentId, { status: extracted?.status ?? 'ready', page_count: pages.length, progress: null, error_code: null, error_message: null, updated_at: now });
       for (const { a, put } of stored) await linkAttachment(deps, trx, doc, a, put, now);
       if (stored.length) ctx.log.info({ attachments: stored.length }, 'attachments linked');
     });
@@ -121,6 +126,20 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
 }
 
 type Report = (step: string, percent: number) => Promise<void>;
+
+/**
+ * The `extract` step: classification and key fields from the pages' words. A fault here
+ * leaves the document readable (`ready`, fields extracted when first asked for) rather
+ * than failing what was parsed.
+ */
+async function extract(deps: PipelineDeps, ctx: JobContext<Payload>, doc: Document, versionId: string, pages: PageResult[], now: string) {
+  try {
+    return await extractForPipeline(deps.db, doc, versionId, pages.map((p) => ({ text: p.text, words: p.words ? JSON.parse(p.words) : null })), now);
+  } catch (err) {
+    ctx.log.error({ err }, 'key-field extraction failed; the document is kept without fields');
+    return null;
+  }
+}
 
 async function parse(deps: PipelineDeps, ctx: JobContext<Payload>, doc: Document, kind: DocumentKind, bytes: Uint8Array, report: Report): Promise<{ pages: PageResult[]; attachments: ExtractedAttachment[] }> {
   const opts = { signal: ctx.signal };
