@@ -142,11 +142,15 @@ async function extractBuiltin(def: TypeDef, pages: ExtractionPage[], boxed: bool
   return { fields, vendor };
 }
 
+/** Classification and fields come from the first pages only: invoices and receipts are short, books are not. */
+export const EXTRACTION_PAGES = 10;
+
 /**
  * Classifies (unless `forcedType` is given) and extracts a document. Reads the
  * organization's custom types and vendor profiles; writes nothing.
  */
-export async function computeExtraction(db: Db, orgId: string, source: SourcePage[], forcedType?: string): Promise<ComputedExtraction> {
+export async function computeExtraction(db: Db, orgId: string, allPages: SourcePage[], forcedType?: string): Promise<ComputedExtraction> {
+  const source = allPages.slice(0, EXTRACTION_PAGES);
   const defs = await typeDefs(db, orgId);
   const customs = defs.filter((d) => !d.builtin);
   let type: string, typeConfidence: number, typeSource: 'model' | 'user';
