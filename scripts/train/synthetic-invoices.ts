@@ -17,6 +17,14 @@ import { textWidth, writePdf, type TextRun } from './pdf-writer';
 /** A field's truth: the value as printed and normalized, or null when the invoice lacks it. */
 export type Truth = Record<string, { value: string; normalized: string } | null>;
 
+/** A line item's truth: description as printed, quantity, unit price and amount as decimal strings. */
+export interface LineItemTruth {
+  description: string;
+  quantity: string;
+  unitPrice: string;
+  amount: string;
+}
+
 /** One generated invoice. */
 export interface SyntheticInvoice {
   id: string;
@@ -24,6 +32,8 @@ export interface SyntheticInvoice {
   pages: ExtractionPage[];
   runs: TextRun[][];
   truth: Truth;
+  /** The rows of its line-item table, top to bottom. */
+  lineItems: LineItemTruth[];
   dateOrder: DateOrder;
 }
 
@@ -478,7 +488,8 @@ function generateInvoice(r: () => number, id: string): SyntheticInvoice {
   if (r() < 0.4) c.right(L.page, right, 820, 7);
 
   const runs = [c.runs];
-  return { id, locale: loc.id, runs, pages: runs.map((p) => ({ words: wordsOfRuns(p) })), truth, dateOrder: order };
+  const lineItems = items.map((it) => ({ description: it.desc, quantity: String(it.qty), unitPrice: normalizeAmount(formatAmount(it.unit, loc))!, amount: normalizeAmount(formatAmount(it.amount, loc))! }));
+  return { id, locale: loc.id, runs, pages: runs.map((p) => ({ words: wordsOfRuns(p) })), truth, lineItems, dateOrder: order };
 }
 
 /** A real PDF of a generated invoice (text layer with positions), for end-to-end runs. */
