@@ -12,7 +12,9 @@ import { apiToken, buildOrg } from '../support/factories';
  * Measured on a 2-core machine: 241 s for the 88 files (OCR of the scanned pages
  * dominates; the pools' default limits apply, there is no configuration knob to lower them).
  */
-const FINAL = ['ready', 'needs_password', 'failed', 'unsupported'];
+const FINAL = ['ready', 'needs_review', 'needs_password', 'failed', 'unsupported'];
+/** Processed: readable, its fields possibly waiting for review. */
+const PROCESSED = ['ready', 'needs_review'];
 // A hang guard, not a speed target (scripts/bench/ingest measures speed).
 const BUDGET_MS = 12 * 60_000;
 
@@ -68,7 +70,7 @@ describe.skipIf(!hasSharedData('pdfs/manifest.json'))('PDF corpus through the pi
       const doc = await get(ids.get(entry.file)!);
       statuses.set(doc.status, (statuses.get(doc.status) ?? 0) + 1);
       expect(FINAL, `${entry.file} ended ${doc.status}`).toContain(doc.status);
-      if (doc.status === 'ready') continue;
+      if (PROCESSED.includes(doc.status)) continue;
       const message = doc.error?.message ?? '';
       expect(message.length, `${entry.file}: "${message}"`).toBeGreaterThan(15);
       // Sentences for people, not stack traces or bare codes.
@@ -78,14 +80,14 @@ describe.skipIf(!hasSharedData('pdfs/manifest.json'))('PDF corpus through the pi
     }
     console.info(`PDF corpus outcomes: ${JSON.stringify(Object.fromEntries(statuses))}`);
     // The corpus is mostly readable: a pipeline that failed everything would not pass.
-    expect(statuses.get('ready') ?? 0).toBeGreaterThanOrEqual(50);
+    expect((statuses.get('ready') ?? 0) + (statuses.get('needs_review') ?? 0)).toBeGreaterThanOrEqual(50);
   });
 
   it('counts the same pages as poppler for every ready document poppler could read', async () => {
     let compared = 0;
     for (const entry of manifest.filter((e) => e.pdfinfo_rc === 0)) {
       const doc = await get(ids.get(entry.file)!);
-      if (doc.status !== 'ready') continue;
+      if (!PROCESSED.includes(doc.status)) continue;
       expect(doc.pageCount, entry.file).toBe(entry.pages);
       compared++;
     }
@@ -98,7 +100,7 @@ describe.skipIf(!hasSharedData('pdfs/manifest.json'))('PDF corpus through the pi
     const waiting: PdfManifestEntry[] = [];
     for (const entry of locked) {
       const doc = await get(ids.get(entry.file)!);
-      expect(['ready', 'needs_password'], entry.file).toContain(doc.status);
+      expect([...PROCESSED, 'needs_password'], entry.file).toContain(doc.status);
       if (doc.status === 'needs_password') waiting.push(entry);
     }
     expect(waiting.length).toBeGreaterThanOrEqual(5);
@@ -115,7 +117,7 @@ describe.skipIf(!hasSharedData('pdfs/manifest.json'))('PDF corpus through the pi
     await t().drainJobs({ timeoutMs: 120_000 });
     for (const entry of locked) {
       const doc = await get(ids.get(entry.file)!);
-      expect(doc.status, `${entry.file}: ${doc.error?.message}`).toBe('ready');
+      expect(PROCESSED, `${entry.file}: ${doc.status} ${doc.error?.message}`).toContain(doc.status);
       expect(doc.pageCount, entry.file).toBe(entry.pages);
     }
   }, 200_000);
@@ -124,6 +126,8 @@ describe.skipIf(!hasSharedData('pdfs/manifest.json'))('PDF corpus through the pi
     const text = readFileSync(path.join(sharedData, 'pdfs/pdfjs/text/issue6387.pdf'));
     const doc = await upload('after-the-corpus.pdf', new Uint8Array(text), 'application/pdf');
     await t().drainJobs({ timeoutMs: 60_000 });
-    expect(await get(doc.id)).toMatchObject({ status: 'ready', pageCount: 1 });
+    const after = await get(doc.id);
+    expect(PROCESSED).toContain(after.status);
+    expect(after.pageCount).toBe(1);
   }, 90_000);
 });

@@ -184,12 +184,14 @@ export async function computeExtraction(db: Db, orgId: string, allPages: SourceP
 const REQUIRED: Readonly<Record<string, readonly string[]>> = { invoice: ['invoiceNumber', 'total'], receipt: ['merchant', 'date', 'total'] };
 
 /**
- * Whether a person must look at the extraction: the type itself is uncertain, a field is
- * below the organization's threshold, an expected field is missing, or a rule is broken.
+ * Whether a person must look at the extraction of a document of a type with fields: the
+ * type itself is uncertain, a field is below the organization's threshold, an expected
+ * field is missing, or a rule is broken. Documents of no such type (`other`) have nothing
+ * to review; a threshold of 0 turns review off.
  */
 export function needsReview(x: Pick<ComputedExtraction, 'type' | 'typeConfidence' | 'fields' | 'issues'>, def: TypeDef, threshold: number): boolean {
+  if (x.type === 'other' || threshold <= 0) return false;
   if (x.typeConfidence < threshold) return true;
-  if (x.type === 'other') return false;
   if (x.issues.length) return true;
   if (Object.values(x.fields).some((f) => f.confidence < threshold)) return true;
   const required = def.builtin ? (REQUIRED[def.key] ?? []) : def.fields.map((f) => f.name);
