@@ -144,13 +144,33 @@ async function extractBuiltin(def: TypeDef, pages: ExtractionPage[], boxed: bool
 
 /** Classification and fields come from the first pages only: invoices and receipts are short, books are not. */
 export const EXTRACTION_PAGES = 10;
+/** And from at most this many words of them (candidate building grows with the words). */
+export const EXTRACTION_WORDS = 6000;
+
+/** The first pages, cut at EXTRACTION_WORDS words. */
+function firstPages(pages: SourcePage[]): SourcePage[] {
+  const out: SourcePage[] = [];
+  let budget = EXTRACTION_WORDS;
+  for (const p of pages.slice(0, EXTRACTION_PAGES)) {
+    if (budget <= 0) break;
+    if (p.words?.length) {
+      out.push(p.words.length > budget ? { text: p.words.slice(0, budget).map((w) => w.t).join(' '), words: p.words.slice(0, budget) } : p);
+      budget -= p.words.length;
+    } else {
+      const tokens = p.text.match(/\S+\s*/g) ?? [];
+      out.push(tokens.length > budget ? { text: tokens.slice(0, budget).join(''), words: null } : p);
+      budget -= tokens.length;
+    }
+  }
+  return out;
+}
 
 /**
  * Classifies (unless `forcedType` is given) and extracts a document. Reads the
  * organization's custom types and vendor profiles; writes nothing.
  */
 export async function computeExtraction(db: Db, orgId: string, allPages: SourcePage[], forcedType?: string): Promise<ComputedExtraction> {
-  const source = allPages.slice(0, EXTRACTION_PAGES);
+  const source = firstPages(allPages);
   const defs = await typeDefs(db, orgId);
   const customs = defs.filter((d) => !d.builtin);
   let type: string, typeConfidence: number, typeSource: 'model' | 'user';
