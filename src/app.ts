@@ -5,6 +5,7 @@ import { auditPages, auditRoutes } from './modules/audit/audit.routes';
 import { authPages } from './modules/auth/auth.pages';
 import { documentPages } from './modules/documents/document.pages';
 import { documentRoutes, folderRoutes } from './modules/documents/document.routes';
+import { extractionPages } from './modules/extraction/extraction.pages';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
 import { invitationPages } from './modules/orgs/invitation.pages';
@@ -73,6 +74,8 @@ export function buildApp(deps: AppContext) {
   app.route('/account/tokens', tokenPages());
   app.route('/o/:org/teams', teamPages());
   app.route('/o/:org/audit', auditPages());
+  // Before the library: its routes (review queue, review screens, settings) resolve the org per route.
+  app.route('/o/:org', extractionPages());
   app.route('/o/:org/documents', documentPages());
   app.route('/', orgPages());
 

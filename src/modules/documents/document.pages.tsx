@@ -9,10 +9,11 @@ import type { AppEnv } from '../../platform/http/types';
 import { AppError } from '../../shared/errors';
 import { listOrgMembers } from '../orgs/org.service';
 import { tenant } from '../orgs/tenant';
+import { getExtraction, type PresentedExtraction } from '../extraction/extraction.service';
 import { flash, page } from '../web/shell';
 import type { PresentedDocument } from './document.presenter';
 import * as docs from './document.service';
-import { DeleteActions, EditForm, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel, VersionsSection } from './document.views';
+import { DeleteActions, EditForm, FieldsCard, formatBytes, isLive, kindLabel, PageView, PREVIEW_KINDS, ShortTime, StatusBadge, StatusPanel, VersionsSection } from './document.views';
 import * as folders from './folder.service';
 import { BulkBar, DocumentRow, DocumentTable, FilterBar, FolderSidebar, isTrash, libraryHref, Pager, UploadZone } from './library.views';
 import { readUpload } from './upload';
@@ -89,6 +90,12 @@ async function documentView(c: C) {
   ]);
   const nameOf = (userId: string | null) => members.find((m) => m.userId === userId)?.name ?? 'former member';
   const base = `/o/${slug}/documents/${id}`;
+  const processed = d.status === 'ready' || d.status === 'needs_review';
+  // Fields are computed on first read for documents processed before extraction existed.
+  const fields: PresentedExtraction | undefined = processed ? await getExtraction(ctx, actor, id).catch((err) => {
+    if (err instanceof AppError) return undefined;
+    throw err;
+  }) : undefined;
   const api = `/api/v1/orgs/${slug}/documents/${id}`;
   const canEdit = d.abilities.update && !d.trashed;
   const current = d.versions.find((v) => v.current);
@@ -109,7 +116,7 @@ async function documentView(c: C) {
           <section aria-labelledby="pages-h">
             <h2 id="pages-h">Pages {text.pages.length > 0 && <span class="muted">({text.pages.length})</span>}</h2>
             {text.pages.length === 0 && <p class="muted card">{isLive(d.status) ? 'The text appears here once processing is done.' : 'No text was extracted from this document.'}</p>}
-            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={d.status === 'ready' && PREVIEW_KINDS.has(d.kind ?? '')} />)}
+            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={processed && PREVIEW_KINDS.has(d.kind ?? '')} />)}
           </section>
           <VersionsSection d={d} base={base} api={api} canEdit={canEdit} nameOf={nameOf} />
         </div>
@@ -127,6 +134,7 @@ async function documentView(c: C) {
               <dt>Updated</dt><dd><ShortTime iso={d.updatedAt} /></dd>
             </dl>
           </section>
+          {fields && <FieldsCard x={fields} reviewHref={`${base}/review`} canReview={can(actor, 'extraction.review') && !d.trashed} />}
           {parent && (
             <section class="card">
               <h2>Attached to</h2>

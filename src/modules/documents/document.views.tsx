@@ -1,4 +1,5 @@
 import { DangerButton, Field } from '../../../views/components';
+import type { PresentedExtraction } from '../extraction/extraction.service';
 import type { PresentedDocument } from './document.presenter';
 import type { DocumentDetail } from './document.service';
 import type { PresentedFolder } from './folder.service';
@@ -116,6 +117,11 @@ export function StatusPanel({ d, base, canEdit }: { d: PresentedDocument; base: 
           )}
         </div>
       )}
+      {d.status === 'needs_review' && (
+        <p class="warn review-note">
+          <strong>Some fields need a check.</strong> Folio is not sure of what it read. <a href={`${base}/review`}>Review the fields</a>
+        </p>
+      )}
       {d.status === 'failed' && (
         <div class="alert" role="alert">
           <strong>Processing failed.</strong> {d.error?.message}
@@ -230,6 +236,42 @@ export function VersionsSection({ d, base, api, canEdit, nameOf }: { d: Document
           <button type="submit" class="secondary">Upload version</button>
         </form>
       )}
+    </section>
+  );
+}
+
+/**
+ * The document's type and key fields as extracted, with a link to the review screen. Fields
+ * below the review threshold or named by a broken rule are marked.
+ */
+export function FieldsCard({ x, reviewHref, canReview }: { x: PresentedExtraction; reviewHref: string; canReview: boolean }) {
+  const flagged = new Set(x.issues.flatMap((i) => i.fields));
+  const shown = x.definition.fields.filter((f) => x.fields[f.name]);
+  return (
+    <section class="card fieldscard" aria-labelledby="fields-h">
+      <h2 id="fields-h">Fields</h2>
+      <p class="fieldscard-type">
+        <span class="badge badge--doctype">{x.typeName}</span>{' '}
+        <span class="muted small">{x.typeSource === 'user' ? 'chosen by a person' : `${Math.round(x.confidence * 100)}% sure`}</span>
+        {x.reviewedAt && <span class="muted small"> · confirmed</span>}
+      </p>
+      {shown.length > 0 ? (
+        <dl class="meta fieldlist">
+          {shown.map((f) => {
+            const v = x.fields[f.name];
+            return (
+              <>
+                <dt>{f.label}</dt>
+                <dd class={flagged.has(f.name) ? 'fieldval fieldval--issue' : 'fieldval'}>{v.normalized ?? v.value}</dd>
+              </>
+            );
+          })}
+        </dl>
+      ) : (
+        <p class="muted small">{x.definition.fields.length ? 'No fields were found.' : 'Documents of this type have no fields.'}</p>
+      )}
+      {x.issues.length > 0 && <p class="error small">{x.issues.length === 1 ? x.issues[0].message : `${x.issues.length} rules are broken.`}</p>}
+      <a class={x.needsReview ? 'button small' : 'button secondary small'} href={reviewHref}>{x.needsReview && canReview ? 'Review the fields' : canReview ? 'Correct the fields' : 'See the fields'}</a>
     </section>
   );
 }

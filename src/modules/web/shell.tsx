@@ -5,6 +5,7 @@ import { can } from '../../authz';
 import type { AppEnv } from '../../platform/http/types';
 import { renderPage } from '../../platform/http/render';
 import { Layout, type NavItem } from '../../../views/layout';
+import { reviewQueue } from '../extraction/extraction.service';
 import { listMyOrgs } from '../orgs/org.service';
 
 const FLASH = 'folio_flash';
@@ -21,15 +22,17 @@ function takeFlash(c: Context<AppEnv>): string | null {
   return v;
 }
 
-/** Navigation of an organization, showing only what the viewer may open. */
-function orgNav(c: Context<AppEnv>): NavItem[] | undefined {
+/** Navigation of an organization, showing only what the viewer may open; Review counts what waits. */
+async function orgNav(c: Context<AppEnv>): Promise<NavItem[] | undefined> {
   const actor = c.get('actor');
   const org = c.get('org');
   if (!actor || !org) return undefined;
   const base = `/o/${org.slug}`;
+  const waiting = can(actor, 'document.read') ? (await reviewQueue(c.get('ctx'), actor, { page: 1, perPage: 1 })).total : 0;
   const items: (NavItem | false)[] = [
     { key: 'overview', label: 'Overview', href: base },
     can(actor, 'document.read') && { key: 'documents', label: 'Documents', href: `${base}/documents` },
+    can(actor, 'document.read') && { key: 'review', label: waiting ? `Review (${waiting})` : 'Review', href: `${base}/review` },
     can(actor, 'member.read') && { key: 'members', label: 'Members', href: `${base}/members` },
     can(actor, 'team.read') && { key: 'teams', label: 'Teams', href: `${base}/teams` },
     can(actor, 'audit.read') && { key: 'audit', label: 'Audit log', href: `${base}/audit` },
@@ -43,7 +46,7 @@ export async function page(c: Context<AppEnv>, opts: { title: string; active?: s
   const user = c.get('user');
   const org = c.get('org');
   const actor = c.get('actor');
-  const orgs = user ? await listMyOrgs(c.get('ctx'), user.id) : [];
+  const [orgs, nav] = await Promise.all([user ? listMyOrgs(c.get('ctx'), user.id) : [], orgNav(c)]);
   return renderPage(
     c,
     <Layout
@@ -51,7 +54,7 @@ export async function page(c: Context<AppEnv>, opts: { title: string; active?: s
       viewer={user && { name: user.name, email: user.email }}
       org={org && actor ? { slug: org.slug, name: org.name, role: actor.role } : undefined}
       orgs={orgs.map((o) => ({ slug: o.slug, name: o.name, role: o.role }))}
-      nav={orgNav(c)}
+      nav={nav}
       active={opts.active}
       notice={opts.notice ?? takeFlash(c)}
     >
