@@ -6,6 +6,7 @@ import { authPages } from './modules/auth/auth.pages';
 import { documentPages } from './modules/documents/document.pages';
 import { documentRoutes, folderRoutes } from './modules/documents/document.routes';
 import { extractionPages } from './modules/extraction/extraction.pages';
+import { extractionRoutes } from './modules/extraction/extraction.routes';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
 import { invitationPages } from './modules/orgs/invitation.pages';
@@ -66,6 +67,7 @@ export function buildApp(deps: AppContext) {
   app.route('/api/v1/orgs/:org/audit-events', auditRoutes());
   app.route('/api/v1/orgs/:org/documents', documentRoutes());
   app.route('/api/v1/orgs/:org/folders', folderRoutes());
+  app.route('/api/v1/orgs/:org', extractionRoutes());
   app.route('/api/v1/orgs', orgRoutes());
 
   // Pages
