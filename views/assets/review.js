@@ -52,6 +52,12 @@ function enhanceReview(form) {
   const boxesOf = (name) => [...document.querySelectorAll('.fieldbox')].filter((b) => b.getAttribute('data-field') === name);
   const hidden = (kind, name) => [...form.querySelectorAll(`[data-field-${kind}]`)].find((el) => el.getAttribute(`data-field-${kind}`) === name);
 
+  /** Says where the field's value now comes from, under the field. */
+  function setMeta(name, text) {
+    const meta = document.getElementById(`fld-${name}-meta`);
+    if (meta) meta.textContent = text;
+  }
+
   function markPicked() {
     for (const el of document.querySelectorAll('.word.is-picked')) el.classList.remove('is-picked');
     for (const p of picked) p.el?.classList.add('is-picked');
@@ -123,6 +129,7 @@ function enhanceReview(form) {
     if (boxInput) boxInput.value = union.join(',');
     showBox(name, page, union);
     markPicked();
+    setMeta(name, `Picked from page ${page}.`);
     current.dispatchEvent(new Event('change', { bubbles: true }));
     current.focus();
   }
@@ -145,6 +152,7 @@ function enhanceReview(form) {
       picked = [];
       markPicked();
     }
+    setMeta(name, 'Typed; normalized when saved.');
   });
 
   if (pagesEl) {

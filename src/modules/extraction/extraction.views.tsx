@@ -19,9 +19,9 @@ export function boxAttr(box: Box): string | undefined {
   return box ? box.map((v) => Number(v.toFixed(5))).join(',') : undefined;
 }
 
-/** 0.734 → "73%". */
+/** 0.734 → "73%"; rounded down, so only a certain value shows 100%. */
 export function percent(v: number | null | undefined): string {
-  return v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`;
+  return v === null || v === undefined ? '—' : `${Math.floor(v * 100 + 1e-9)}%`;
 }
 
 const SOURCE_LABEL: Record<StoredField['source'], string> = { model: 'read by the model', vendor: 'from the vendor profile', labels: 'after its label', user: 'entered by a person' };
