@@ -153,6 +153,25 @@ describe.skipIf(browserMissing())('review screen in Chromium', () => {
     await page.screenshot({ path: '/tmp/folio-review-queue.png', fullPage: true });
   });
 
+  it('creates a custom document type with an added field row', async () => {
+    await page.goto(`${orgPath}/settings/extraction`);
+    await Promise.all([page.waitForURL('**/types/new'), page.getByRole('link', { name: 'New type' }).click()]);
+    await page.getByLabel('Name', { exact: true }).fill('Purchase order');
+    await page.getByLabel('Key', { exact: true }).fill('purchase_order');
+    await page.getByLabel('Keywords', { exact: true }).fill('purchase order, PO number');
+    const rows = page.locator('[data-typefield]');
+    const before = await rows.count();
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await expect(rows.count()).resolves.toBe(before + 1);
+    await page.getByLabel(`Name of field ${before + 1}`).fill('poNumber');
+    await page.getByLabel(`Label of field ${before + 1}`).fill('PO number');
+    await page.getByLabel(`Printed labels of field ${before + 1}`).fill('PO, Order no');
+    await Promise.all([page.waitForURL(`**${orgPath}/settings/extraction`), page.getByRole('button', { name: 'Create type' }).click()]);
+    await expect(page.locator('main .notice').textContent()).resolves.toBe('Document type Purchase order created.');
+    await expect(page.locator('tr[data-type="purchase_order"]').textContent()).resolves.toContain('PO number');
+    await page.screenshot({ path: '/tmp/folio-extraction-settings.png', fullPage: true });
+  });
+
   it('runs the review pages without console errors, CSP violations or outside requests', async () => {
     expect(seen.csp).toEqual([]);
     expect(seen.errors).toEqual([]);
