@@ -119,6 +119,8 @@ async function extractBuiltin(def: TypeDef, pages: ExtractionPage[], boxed: bool
   const vendor = matchVendor(pages, profiles);
   const hints: VendorHints = vendor ? (JSON.parse(vendor.hints) as VendorHints) : {};
   const byModelName = Object.fromEntries(def.fields.map((f) => [f.modelField ?? f.name, f.name]));
+  // What the model alone picks: a field the vendor's hints change comes from the vendor.
+  const modelOnly = vendor ? pickFields(candidates, logits.slice(), modelType).fields : null;
   if (vendor) {
     // Hints are stored under field names; the model's outputs may be named otherwise.
     const modelHints = Object.fromEntries(Object.entries(hints).map(([name, h]) => [def.fields.find((f) => f.name === name)?.modelField ?? name, h]));
@@ -128,7 +130,8 @@ async function extractBuiltin(def: TypeDef, pages: ExtractionPage[], boxed: bool
   const fields: Record<string, StoredField> = {};
   for (const [name, f] of Object.entries(picked.fields)) {
     const key = byModelName[name] ?? name;
-    fields[key] = { value: f.value, normalized: f.normalized, confidence: round3(f.confidence), page: f.page, box: boxed[f.page - 1] ? f.box : null, source: 'model' };
+    const source = modelOnly && (modelOnly[name]?.normalized !== f.normalized || modelOnly[name]?.page !== f.page) ? 'vendor' : 'model';
+    fields[key] = { value: f.value, normalized: f.normalized, confidence: round3(f.confidence), page: f.page, box: boxed[f.page - 1] ? f.box : null, source };
   }
   // The vendor's constant values, where the document prints them.
   for (const name of VENDOR_FIELDS[def.key] ?? []) {

@@ -118,19 +118,29 @@ export const LABEL_BONUS = 4;
 /**
  * Raises the logits (row-major, `fields.length` per candidate) of the candidates that sit
  * where a field's hint says, or after its remembered label. `fields[k]` names output k.
+ * A candidate at the remembered place and after the remembered label is what a reviewer
+ * confirmed for this vendor: it ends up LABEL_BONUS above every other candidate, however
+ * sure the model was of another (a fixed bonus alone loses to a confident model).
  */
 export function applyHints(candidates: Candidate[], logits: Float32Array, fields: readonly { name: string; kind: string }[], hints: VendorHints, pages: ExtractionPage[]): void {
   const K = fields.length;
   fields.forEach((spec, k) => {
     const hint = hints[spec.name];
     if (!hint || hint.value !== undefined) return;
+    const confirmed: number[] = [];
+    let bestOther = -Infinity;
     candidates.forEach((c, i) => {
       if (c.kind !== spec.kind) return;
       let bonus = 0;
       const dx = Math.abs(c.box[0] + c.box[2] - (hint.box[0] + hint.box[2])), dy = Math.abs(centerY(c.box) - centerY(hint.box));
-      if (c.page === hint.page && dx < 0.03 && dy < 0.02) bonus += PLACE_BONUS;
-      if (hint.label && labelBefore(pages[c.page - 1], c.box) === hint.label) bonus += LABEL_BONUS;
+      const atPlace = c.page === hint.page && dx < 0.03 && dy < 0.02;
+      const afterLabel = !!hint.label && labelBefore(pages[c.page - 1], c.box) === hint.label;
+      if (atPlace) bonus += PLACE_BONUS;
+      if (afterLabel) bonus += LABEL_BONUS;
       logits[i * K + k] += bonus;
+      if (atPlace && afterLabel) confirmed.push(i);
+      else bestOther = Math.max(bestOther, logits[i * K + k]);
     });
+    for (const i of confirmed) logits[i * K + k] = Math.max(logits[i * K + k], bestOther + LABEL_BONUS);
   });
 }
