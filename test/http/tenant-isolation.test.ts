@@ -15,6 +15,7 @@ interface Fixture {
   invitationId: string;
   documentId: string;
   folderId: string;
+  typeKey: string;
 }
 
 type Case = [method: string, path: (a: Fixture) => string, body?: unknown];
@@ -49,6 +50,16 @@ const API_CASES: Case[] = [
   ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/folders`],
   ['PATCH', (a) => `/api/v1/orgs/${a.orgSlug}/folders/${a.folderId}`, { name: 'x' }],
   ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/folders/${a.folderId}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/extraction`],
+  ['PUT', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/extraction`, { fields: {} }],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/extraction/corrections`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/review-queue`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/extractions/export`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/document-types`],
+  ['PUT', (a) => `/api/v1/orgs/${a.orgSlug}/document-types/${a.typeKey}`, { name: 'Taken over', keywords: ['secret'], fields: [{ name: 'ref', label: 'Ref', kind: 'text' }] }],
+  ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/document-types/${a.typeKey}`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/settings/review`],
+  ['PUT', (a) => `/api/v1/orgs/${a.orgSlug}/settings/review`, { threshold: 0 }],
 ];
 
 const PAGE_CASES: Case[] = [
@@ -64,7 +75,7 @@ const PAGE_CASES: Case[] = [
 ];
 
 /** Stand-ins for the ids in test names. */
-const PLACEHOLDERS: Fixture = { orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv', documentId: ':doc', folderId: ':folder' };
+const PLACEHOLDERS: Fixture = { orgSlug: ':orgA', orgId: ':idA', memberId: ':member', teamId: ':team', invitationId: ':inv', documentId: ':doc', folderId: ':folder', typeKey: ':type' };
 
 for (const dialect of DIALECTS) {
   describe(`tenant isolation (${dialect})`, () => {
@@ -86,7 +97,10 @@ for (const dialect of DIALECTS) {
       const form = new FormData();
       form.append('file', new File(['confidential plans of Alpha'], 'plans.txt', { type: 'text/plain' }));
       const doc = await (await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/documents`, { token: ownerA, body: form })).json();
-      a = { orgSlug: orgA.org.slug, orgId: orgA.org.id, memberId: member.id, teamId: team.id, invitationId: inv.id, documentId: doc.id, folderId: folder.id };
+      const type = { key: 'alpha_memo', name: 'Alpha memo', keywords: ['alpha memo'], fields: [{ name: 'ref', label: 'Ref', kind: 'text' }] };
+      expect((await t().request('POST', `/api/v1/orgs/${orgA.org.slug}/document-types`, { token: ownerA, json: type })).status).toBe(201);
+      await t().drainJobs();
+      a = { orgSlug: orgA.org.slug, orgId: orgA.org.id, memberId: member.id, teamId: team.id, invitationId: inv.id, documentId: doc.id, folderId: folder.id, typeKey: type.key };
       const orgB = await buildOrg(ctx, { name: 'Bravo' });
       tokenB = await apiToken(ctx, orgB.ownerId);
       // B uses its own organization's routes with A's ids: still not found.
@@ -119,6 +133,17 @@ for (const dialect of DIALECTS) {
       expect((await t().request('PATCH', `${crossOrg}/documents/${a.documentId}`, { token: tokenB, json: { name: 'x' } })).status).toBe(404);
       expect((await t().request('POST', `${crossOrg}/documents/bulk`, { token: tokenB, json: { ids: [a.documentId], action: 'trash' } })).status).toBe(404);
       expect((await t().request('PATCH', `${crossOrg}/folders/${a.folderId}`, { token: tokenB, json: { name: 'x' } })).status).toBe(404);
+      for (const path of [`${crossOrg}/documents/${a.documentId}/extraction`, `${crossOrg}/documents/${a.documentId}/extraction/corrections`]) {
+        expect((await t().request('GET', path, { token: tokenB })).status).toBe(404);
+      }
+      expect((await t().request('PUT', `${crossOrg}/documents/${a.documentId}/extraction`, { token: tokenB, json: { fields: {} } })).status).toBe(404);
+      const type = { name: 'Taken over', keywords: ['secret'], fields: [{ name: 'ref', label: 'Ref', kind: 'text' }] };
+      expect((await t().request('PUT', `${crossOrg}/document-types/${a.typeKey}`, { token: tokenB, json: type })).status).toBe(404);
+      expect((await t().request('DELETE', `${crossOrg}/document-types/${a.typeKey}`, { token: tokenB })).status).toBe(404);
+      const types = await (await t().request('GET', `${crossOrg}/document-types`, { token: tokenB })).json();
+      expect(types.types.map((d: { key: string }) => d.key)).toEqual(['invoice', 'receipt', 'other']);
+      const queue = await (await t().request('GET', `${crossOrg}/review-queue`, { token: tokenB })).json();
+      expect(queue.total).toBe(0);
       const listed = await (await t().request('GET', `${crossOrg}/documents`, { token: tokenB })).json();
       expect(listed.total).toBe(0);
       const form = new FormData();
@@ -136,6 +161,13 @@ for (const dialect of DIALECTS) {
       expect(await t().ctx.db.selectFrom('team').select('id').where('id', '=', a.teamId).executeTakeFirst()).toBeDefined();
       const doc = await t().ctx.db.selectFrom('document').select(['name', 'deleted_at']).where('id', '=', a.documentId).executeTakeFirstOrThrow();
       expect(doc).toEqual({ name: 'plans.txt', deleted_at: null });
+      const type = await t().ctx.db.selectFrom('document_type').select('name').where('org_id', '=', a.orgId).where('key', '=', a.typeKey).executeTakeFirstOrThrow();
+      expect(type.name).toBe('Alpha memo');
+      const extraction = await t().ctx.db.selectFrom('extraction').select(['reviewed_at']).where('document_id', '=', a.documentId).executeTakeFirstOrThrow();
+      expect(extraction.reviewed_at).toBeNull();
+      expect(await t().ctx.db.selectFrom('extraction_correction').select('id').where('document_id', '=', a.documentId).executeTakeFirst()).toBeUndefined();
+      const threshold = await t().ctx.db.selectFrom('org').select('review_threshold').where('id', '=', a.orgId).executeTakeFirstOrThrow();
+      expect(threshold.review_threshold).toBe(0.8);
     });
 
     it('a member of A still sees A (the 404s come from membership, not from a broken route)', async () => {
@@ -143,6 +175,8 @@ for (const dialect of DIALECTS) {
       const token = await apiToken(t().ctx, a.memberId);
       expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/members/${a.memberId}`, { token })).status).toBe(200);
       expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/teams/${a.teamId}`, { token })).status).toBe(200);
+      expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/extraction`, { token })).status).toBe(200);
+      expect((await t().request('GET', `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/extraction/corrections`, { token })).status).toBe(200);
     });
   });
 }
