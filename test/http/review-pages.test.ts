@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateInvoices, invoicePdf } from '../../scripts/train/synthetic-invoices';
+import { createType } from '../../src/modules/extraction/doctype.service';
 import { getExtraction, getReviewThreshold, setReviewThreshold } from '../../src/modules/extraction/extraction.service';
 import { resolveMembership } from '../../src/modules/orgs/org.service';
 import { useTestApp } from '../support/app';
@@ -184,6 +185,15 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('<option value="receipt" selected>Receipt</option>');
       expect(html).toContain('chosen by a person');
       expect(html).not.toContain('name="li.0.description"');
+      // A custom type's fields, an enum as a select of its options.
+      await createType(t().ctx, s.actor, { key: 'delivery_note', name: 'Delivery note', keywords: ['delivery note'], fields: [{ name: 'noteNumber', label: 'Note number', kind: 'text', labels: ['Note no'] }, { name: 'state', label: 'State', kind: 'enum', options: ['open', 'closed'] }] });
+      expect((await s.post(`${s.o}/documents/${id}/review`, { action: 'retype', type: 'delivery_note' })).status).toBe(303);
+      const custom = (await s.get(`${s.o}/documents/${id}/review`)).html;
+      expect([...custom.matchAll(/data-field-input="(\w+)"/g)].map((m) => m[1])).toEqual(['noteNumber', 'state']);
+      expect(custom).toMatch(/<select id="fld-state" name="f.state"[^>]*><option value>—<\/option><option value="open">open<\/option><option value="closed">closed<\/option><\/select>/);
+      const confirmed = await s.post(`${s.o}/documents/${id}/review`, { action: 'confirm', 'f.noteNumber': 'DN-77', 'f.state': 'closed' });
+      expect(confirmed.headers.get('Location')).toBe(`${s.o}/review`);
+      expect((await getExtraction(t().ctx, s.actor, id)).fields).toMatchObject({ noteNumber: { value: 'DN-77', source: 'user' }, state: { value: 'closed', normalized: 'closed' } });
       // An unknown type is shown in the form, not as a crash.
       const bad = await s.post(`${s.o}/documents/${id}/review`, { action: 'retype', type: 'nonsense' });
       expect(bad.status).toBe(400);

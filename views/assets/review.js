@@ -175,6 +175,12 @@ function enhanceReview(form) {
       form.requestSubmit(confirmButton);
       return;
     }
+    // Enter confirms from a select too (text inputs submit the form by themselves).
+    if (event.key === 'Enter' && !event.shiftKey && event.target.tagName === 'SELECT' && form.contains(event.target) && confirmButton) {
+      event.preventDefault();
+      form.requestSubmit(confirmButton);
+      return;
+    }
     if (event.altKey && (event.key === 'ArrowDown' || event.key === 'ArrowUp')) {
       event.preventDefault();
       move(event.key === 'ArrowDown' ? 1 : -1);

@@ -223,6 +223,8 @@ function FieldRow({ f, v, issues, threshold, index, draft }: { f: FieldDef; v?: 
         <select id={id} name={`f.${f.name}`} data-field-input={f.name} data-index={index} aria-describedby={describedBy} aria-invalid={issues.length ? 'true' : undefined}>
           <option value="">—</option>
           {f.options.map((o) => <option value={o} selected={o.toLowerCase() === value.toLowerCase()}>{o}</option>)}
+          {/* A value read from the page that is none of the options stays until the reviewer picks one. */}
+          {value && !f.options.some((o) => o.toLowerCase() === value.toLowerCase()) && <option value={value} selected>{value} (not an option)</option>}
         </select>
       ) : (
         <input id={id} name={`f.${f.name}`} value={value} autocomplete="off" data-field-input={f.name} data-index={index} aria-describedby={describedBy} aria-invalid={issues.length ? 'true' : undefined} />
@@ -237,7 +239,7 @@ function FieldRow({ f, v, issues, threshold, index, draft }: { f: FieldDef; v?: 
             {v.page ? ` · page ${v.page}` : ''}
           </>
         ) : (
-          'Not found on the document. Type it, or click its words on the page.'
+          f.kind === 'enum' ? 'Not found on the document. Choose it, or click its word on the page.' : 'Not found on the document. Type it, or click its words on the page.'
         )}
       </small>
       {issues.length > 0 && (
