@@ -231,6 +231,7 @@ for (const dialect of DIALECTS) {
       expect((await s.post(`${base}/types`, { key: 'po', name: 'PO', keywords: 'purchase order', 'field.0.name': 'poNumber', 'field.0.label': 'PO', 'field.0.kind': 'text' }, mc)).status).toBe(403);
       expect((await s.get(`${s.o}/review`, mc)).html).not.toContain('Extraction settings');
 
+      expect((await s.get(`${s.o}/settings`)).html).toContain(`href="${base}"`);
       const page = await s.get(base);
       expect(page.status).toBe(200);
       expect(page.html).toContain('value="100"');

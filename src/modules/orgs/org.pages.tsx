@@ -228,6 +228,11 @@ export function orgPages() {
             <button type="submit">Save</button>
           </form>
         </section>
+        <section class="card">
+          <h2>Key fields and review</h2>
+          <p class="muted">The confidence below which documents wait for review, and this organization's own document types.</p>
+          <p><a href={`/o/${c.get('org')!.slug}/settings/extraction`}>Extraction settings</a></p>
+        </section>
       </>
     ));
 
