@@ -123,6 +123,11 @@ for (const dialect of DIALECTS) {
     it('sends every document to the review queue at a threshold of 1, oldest first; corrections confirm it, keep normalized values and are listed and audited', async () => {
       const { base, token, ownerId, put, get, add, queue } = await org();
       expect(await (await t().request('GET', `${base}/settings/review`, { token })).json()).toEqual({ threshold: 0.8 });
+      for (const threshold of [null, '', true, 1.5]) {
+        const refused = await t().request('PUT', `${base}/settings/review`, { token, json: { threshold } });
+        expect(refused.status, JSON.stringify(threshold)).toBe(400);
+        expect((await refused.json()).error.message).toMatch(/^threshold: /);
+      }
       const set = await t().request('PUT', `${base}/settings/review`, { token, json: { threshold: 1 } });
       expect(await set.json()).toEqual({ threshold: 1 });
       expect(await (await t().request('GET', `${base}/settings/review`, { token })).json()).toEqual({ threshold: 1 });

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { requireUser } from '../../platform/http/auth';
 import { readJson, validate } from '../../platform/http/input';
 import type { AppEnv } from '../../platform/http/types';
@@ -59,8 +60,9 @@ export function extractionRoutes() {
 
   app.get('/settings/review', ...member, async (c) => c.json({ threshold: await extraction.getReviewThreshold(c.get('ctx'), c.get('actor')!) }));
 
+  // A JSON number, strictly: the form schema's coercion would read null or "" as 0 and turn review off.
   app.put('/settings/review', ...member, async (c) => {
-    const body = validate(extraction.ZThreshold, await readJson(c));
+    const body = validate(z.object({ threshold: z.number().min(0).max(1) }), await readJson(c));
     return c.json({ threshold: await extraction.setReviewThreshold(c.get('ctx'), c.get('actor')!, body) });
   });
 
