@@ -36,6 +36,7 @@ const skip = new Set(arg('skip', '').split(',').filter(Boolean));
 const modelPath = path.resolve(repoRoot, arg('model', 'models/extractor.onnx'));
 const BENCH_SEED = 2002;
 const RECEIPT_FIELDS = ['company', 'address', 'date', 'total'] as const;
+const OCR_THREADS = 2;
 
 class Tally {
   #rows = new Map<string, { exact: number; normalized: number; n: number }>();
@@ -125,13 +126,25 @@ async function endToEnd(): Promise<void> {
   const ids = fs.readdirSync(imgDir).filter((f) => f.endsWith('.jpg')).map((f) => f.slice(0, -4)).sort();
   const scorer = await loadExtractorModel(modelPath);
   const cacheDir = process.argv.includes('--ocr-cache') ? path.resolve(arg('ocr-cache', '')) : null;
-  const pools = new WorkerPools({ pdf: { threads: 2 }, ocr: { threads: 2 } });
+  const pools = new WorkerPools({ pdf: { threads: 2 }, ocr: { threads: OCR_THREADS } });
   const tally = new Tally();
   const ceiling = new Tally();
   const started = performance.now();
   let extractMs = 0;
+  let ocrMs = 0;
   try {
-    const pages = await Promise.all(ids.map((id) => ocrPages(pools, path.join(imgDir, `${id}.jpg`), cacheDir)));
+    // As many images in flight as there are OCR workers: a task's time limit counts from
+    // submission, so queueing all 50 at once would charge the last ones for the queue.
+    const pages: ExtractionPage[][] = new Array(ids.length);
+    let next = 0;
+    const ocrStarted = performance.now();
+    await Promise.all(Array.from({ length: OCR_THREADS }, async () => {
+      while (next < ids.length) {
+        const i = next++;
+        pages[i] = await ocrPages(pools, path.join(imgDir, `${ids[i]}.jpg`), cacheDir);
+      }
+    }));
+    ocrMs = performance.now() - ocrStarted;
     for (let i = 0; i < ids.length; i++) {
       const key = JSON.parse(fs.readFileSync(path.join(receiptsDir, 'key', `${ids[i]}.json`), 'utf8')) as ReceiptKey;
       const t = performance.now();
@@ -151,7 +164,7 @@ async function endToEnd(): Promise<void> {
   } finally {
     await pools.close();
   }
-  tally.print(`(c) end to end on ${ids.length} SROIE receipt images: OCR${cacheDir ? ' (cached)' : ''} + extraction, ${((performance.now() - started) / 1000).toFixed(0)} s; extraction ${(extractMs / ids.length).toFixed(1)} ms a receipt`);
+  tally.print(`(c) end to end on ${ids.length} SROIE receipt images: OCR${cacheDir ? ' (cached where present)' : ''} + extraction, ${((performance.now() - started) / 1000).toFixed(0)} s (OCR ${(ocrMs / 1000).toFixed(1)} s, ${OCR_THREADS} workers); extraction ${(extractMs / ids.length).toFixed(1)} ms a receipt`);
   ceiling.print('    ceiling: receipts whose OCR output holds the right value among the candidates at all');
 }
 

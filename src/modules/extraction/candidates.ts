@@ -6,6 +6,7 @@
  * ranking model scores. Pure: no I/O, deterministic.
  */
 import { LABEL_GROUPS, layoutPage, makeSegment, wordsInRange, type ExtractionPage, type LabelGroup, type LabelHit, type PageLayout, type Segment } from './layout';
+import { correctOcrWords } from './ocr-correct';
 import { CURRENCY_PATTERN, dateOrderHint, fold, isValidIban, MONTH_PATTERN, normalizeAmount, normalizeCurrency, normalizeDate, normalizeValue, type DateOrder } from './normalize';
 
 export type { ExtractionPage, PageWord } from './layout';
@@ -159,6 +160,7 @@ interface Draft {
  * is inferred from dates that only read one way, else from a dollar currency, else day first.
  */
 export function buildCandidates(pages: ExtractionPage[]): CandidateSet {
+  pages = pages.map((p) => ({ ...p, words: correctOcrWords(p.words) }));
   const confs = new Map<object, number>();
   const layouts: PageLayout[] = pages.map((p, i) => {
     const lay = layoutPage(p, i + 1);

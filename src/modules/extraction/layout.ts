@@ -150,12 +150,16 @@ export function layoutPage(page: ExtractionPage, pageNumber: number): PageLayout
       if (cur.length) segments.push(makeSegment(pageNumber, r, segments.length, cur));
       cur = [];
     };
+    // A row printed in a spaced-out font (shop names in wide letters: every word gap wide)
+    // stays one segment: only gaps clearly wider than the row's usual gap split it.
+    const gaps = row.slice(1).map((w, i) => w.x0 - row[i].x1);
+    const usual = gaps.length >= 3 ? [...gaps].sort((a, b) => a - b)[gaps.length >> 1] : 0;
     for (const w of row) {
       const prev = cur.at(-1);
       if (prev) {
         const gap = w.x0 - prev.x1;
         const h = Math.max(medianH, Math.min(prev.h, w.h));
-        if (gap > 1.6 * h * (sy / sx) || /:$/.test(prev.text)) flush();
+        if (gap > Math.max(1.6 * h * (sy / sx), 2.2 * usual) || /:$/.test(prev.text)) flush();
       }
       cur.push(w);
     }

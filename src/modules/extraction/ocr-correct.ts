@@ -1,0 +1,78 @@
+/**
+ * OCR word correction against a lexicon of receipt words. Tesseract confuses look-alike
+ * letters on small print ("TAHAN" for TAMAN, "SON BHD" for SDN BHD, "Fetaling" for
+ * Petaling); a word that is not in the lexicon but is one look-alike letter away from a word
+ * many receipts use is read as that word. The lexicon (receipt-lexicon.json, built by
+ * scripts/train/build-lexicon.ts) holds the words of the SROIE training receipts — never the
+ * benchmark's test receipts — with how many receipts use each. Only OCR words (those with a
+ * confidence) are corrected; text layers are taken as they are. Pure and deterministic.
+ */
+import lexicon from './receipt-lexicon.json' with { type: 'json' };
+import type { PageWord } from './layout';
+
+const WORDS = new Map<string, number>(Object.entries((lexicon as { words: Record<string, number> }).words));
+
+/** Pairs of characters tesseract takes for one another (either way round). */
+const LOOKALIKE_PAIRS = [
+  'OD', 'OQ', 'OG', 'QG', 'OC', 'O0', 'DQ', 'D0', 'GC', 'G6', 'CE', 'MH', 'MN', 'HN', 'IL', 'I1', 'L1', 'IT', 'IJ', 'TJ', 'S5', 'S$',
+  'B8', 'BE', 'E8', 'UV', 'VY', 'RP', 'RK', 'PF', 'A4', 'Z2', 'RA', 'HK',
+];
+const PAIRS = new Set(LOOKALIKE_PAIRS.flatMap((p) => [p, p[1] + p[0]]));
+const lookalike = (a: string, b: string) => PAIRS.has(a + b);
+
+/** A replacement must be used by at least this many training receipts. */
+const MIN_USES = 3;
+
+/** Index of lexicon words by length, for the one-substitution search. */
+const BY_LENGTH = new Map<number, string[]>();
+for (const w of WORDS.keys()) BY_LENGTH.set(w.length, [...(BY_LENGTH.get(w.length) ?? []), w]);
+
+/** The lexicon word an upper-case OCR word was probably meant to be, or null to keep it. */
+export function correctWord(upper: string): string | null {
+  if (upper.length < 3 || WORDS.has(upper) || !/^[\p{Lu}\d$|!]+$/u.test(upper) || !/\p{Lu}.*\p{Lu}/u.test(upper)) return null;
+  let best: string | null = null, bestScore = 0, second = 0;
+  for (const w of BY_LENGTH.get(upper.length) ?? []) {
+    const uses = WORDS.get(w)!;
+    if (uses < MIN_USES) continue;
+    let diff = -1;
+    for (let i = 0; i < w.length; i++) {
+      if (w[i] === upper[i]) continue;
+      if (diff >= 0) {
+        diff = -2;
+        break;
+      }
+      diff = i;
+    }
+    if (diff < 0) continue;
+    const similar = lookalike(w[diff], upper[diff]);
+    // Other letters only inside long words: a different first or last letter often makes
+    // another word (SINAR, DINAR; ISSUES, ISSUED).
+    if (!similar && (upper.length < 5 || diff === 0 || diff === upper.length - 1)) continue;
+    if (upper.length < 5 && uses < 2 * MIN_USES) continue;
+    const score = uses * (similar ? 4 : 1);
+    if (score > bestScore) {
+      second = bestScore;
+      bestScore = score;
+      best = w;
+    } else if (score > second) second = score;
+  }
+  return best && bestScore >= 2 * second ? best : null;
+}
+
+/** `fixed` written in the letter case of `as` (upper, lower or capitalized). */
+function inCaseOf(fixed: string, as: string): string {
+  if (as === as.toUpperCase()) return fixed;
+  if (as === as.toLowerCase()) return fixed.toLowerCase();
+  return fixed[0] + fixed.slice(1).toLowerCase();
+}
+
+/** The words of an OCR page with look-alike letter errors corrected; other words (and text-layer pages) unchanged. */
+export function correctOcrWords(words: PageWord[]): PageWord[] {
+  return words.map((w) => {
+    if (w.c === undefined || !w.t) return w;
+    const m = /^([^\p{L}\d$|!]*)([\p{L}\d$|!]+?)([^\p{L}\d]*)$/u.exec(w.t);
+    if (!m) return w;
+    const fixed = correctWord(m[2].toUpperCase());
+    return fixed ? { ...w, t: `${m[1]}${inCaseOf(fixed, m[2])}${m[3]}` } : w;
+  });
+}
