@@ -279,6 +279,15 @@ function above(lay: PageLayout, seg: Segment): Segment | undefined {
 const MAX_BLOCK_LINES = 6;
 const REG_NO = /^[(\[]?(?:no[.:]?)?\d{3,}[- ]?[a-z]?[)\]]?[.,]?$|^[(\[]?\d{3,}-[a-z0-9]+[)\]]?$/i;
 
+/**
+ * A block's text without the marks OCR reads from rules, logos and specks at its edges
+ * ("| MOONLIGHT", "© MEGAH", "[LEONG", ": Old", "BHD -").
+ */
+export function trimJunk(text: string): string {
+  const t = text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[\s|©®_~=:;\-—"'“”‘’*^`]+$/u, '');
+  return t || text;
+}
+
 /** Blocks of 1..6 stacked segments that start with letters: names, addresses. */
 function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
   const out: Draft[] = [];
@@ -295,6 +304,9 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
   for (const s of [...starts]) {
     let n = s.words.length;
     while (n > 1 && REG_NO.test(s.words[n - 1].text)) n--;
+    // A bracketed registration number misread or split over words: "(519537-%)", "{519537-X)", "(139386 X)".
+    const open = s.words.findIndex((w, i) => i > 0 && /^[([{]/.test(w.text));
+    if (open > 0 && open < n && s.words.length - open <= 3 && (s.words.slice(open).map((w) => w.text).join('').match(/\d/g) ?? []).length >= 4) n = open;
     if (n < s.words.length) starts.push(makeSegment(lay.page, s.row, s.index, s.words.slice(0, n)));
   }
   for (const first of starts) {
@@ -305,7 +317,7 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
       const segs = chain.slice(0, k);
       const last = segs.at(-1)!;
       const next = k < chain.length ? chain[k] : below(lay, last);
-      const text = segs.map((s) => s.text).join(' ');
+      const text = trimJunk(segs.map((s) => s.text).join(' '));
       const words = segs.flatMap((s) => s.words);
       const chars = text.replace(/\s/g, '');
       const upper = (chars.match(/\p{Lu}/gu) ?? []).length, lower = (chars.match(/\p{Ll}/gu) ?? []).length;

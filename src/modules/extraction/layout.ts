@@ -159,7 +159,10 @@ export function layoutPage(page: ExtractionPage, pageNumber: number): PageLayout
       if (prev) {
         const gap = w.x0 - prev.x1;
         const h = Math.max(medianH, Math.min(prev.h, w.h));
-        if (gap > Math.max(1.6 * h * (sy / sx), 2.2 * usual) || /:$/.test(prev.text)) flush();
+        // Normalized boxes lose the page's aspect, so a gap is also weighed against the width
+        // of the neighbours' characters: a word space is about one, a column gap several.
+        const charW = (prev.x1 - prev.x0 + w.x1 - w.x0) / Math.max(1, prev.text.length + w.text.length);
+        if (gap > Math.max(1.6 * h * (sy / sx), 2.2 * usual, 2.2 * charW) || /:$/.test(prev.text)) flush();
       }
       cur.push(w);
     }

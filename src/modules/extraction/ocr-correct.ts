@@ -66,13 +66,30 @@ function inCaseOf(fixed: string, as: string): string {
   return fixed[0] + fixed.slice(1).toLowerCase();
 }
 
+/** A token with each run of letters (and look-alike digits) corrected: "1181-THN" → "1181-TMN". */
+function correctToken(token: string): string {
+  // The Malaysian company suffix "S/B" (Sdn Bhd), often misread in its first or last letter.
+  if (/^[S5$&][/][B8R]$/i.test(token)) return 'S/B';
+  return token.replace(/[\p{L}\d$|!]+/gu, (run) => {
+    if (!/\p{L}.*\p{L}/u.test(run)) return run;
+    const core = /^([\d|!]*)(.*?)$/u.exec(run)!;
+    const fixed = correctWord(core[2].toUpperCase());
+    return fixed ? `${core[1]}${inCaseOf(fixed, core[2])}` : run;
+  });
+}
+
 /** The words of an OCR page with look-alike letter errors corrected; other words (and text-layer pages) unchanged. */
 export function correctOcrWords(words: PageWord[]): PageWord[] {
-  return words.map((w) => {
+  const out = words.map((w) => {
     if (w.c === undefined || !w.t) return w;
-    const m = /^([^\p{L}\d$|!]*)([\p{L}\d$|!]+?)([^\p{L}\d]*)$/u.exec(w.t);
-    if (!m) return w;
-    const fixed = correctWord(m[2].toUpperCase());
-    return fixed ? { ...w, t: `${m[1]}${inCaseOf(fixed, m[2])}${m[3]}` } : w;
+    const t = correctToken(w.t);
+    return t === w.t ? w : { ...w, t };
   });
+  // "SON BHD", "SEN BHD": the word before BHD that starts with S and ends with N is SDN.
+  for (let i = 0; i + 1 < out.length; i++) {
+    if (out[i].c === undefined || !/^BHD\b/i.test(out[i + 1].t)) continue;
+    const m = /^([S5$])[A-Z0-9]([NH])$/i.exec(out[i].t);
+    if (m && out[i].t.toUpperCase() !== 'SDN') out[i] = { ...out[i], t: inCaseOf('SDN', out[i].t) };
+  }
+  return out;
 }
