@@ -151,19 +151,22 @@ export function layoutPage(page: ExtractionPage, pageNumber: number): PageLayout
       cur = [];
     };
     // A row printed in a spaced-out font (shop names in wide letters: every word gap wide)
-    // stays one segment: only gaps clearly wider than the row's usual gap split it.
+    // stays one segment: only gaps clearly wider than the row's usual gap split it. A row
+    // with any ordinary word space is split at its wide gaps as usual (invoice columns).
+    const wide = (prev: LaidWord, w: LaidWord) => {
+      const gap = w.x0 - prev.x1;
+      const h = Math.max(medianH, Math.min(prev.h, w.h));
+      // Normalized boxes lose the page's aspect, so a gap is also weighed against the width
+      // of the neighbours' characters: a word space is about one, a column gap several.
+      const charW = (prev.x1 - prev.x0 + w.x1 - w.x0) / Math.max(1, prev.text.length + w.text.length);
+      return gap > Math.max(1.6 * h * (sy / sx), 2.2 * charW);
+    };
     const gaps = row.slice(1).map((w, i) => w.x0 - row[i].x1);
-    const usual = gaps.length >= 3 ? [...gaps].sort((a, b) => a - b)[gaps.length >> 1] : 0;
+    const spacedOut = gaps.length >= 3 && row.slice(1).every((w, i) => wide(row[i], w));
+    const usual = spacedOut ? [...gaps].sort((a, b) => a - b)[gaps.length >> 1] : 0;
     for (const w of row) {
       const prev = cur.at(-1);
-      if (prev) {
-        const gap = w.x0 - prev.x1;
-        const h = Math.max(medianH, Math.min(prev.h, w.h));
-        // Normalized boxes lose the page's aspect, so a gap is also weighed against the width
-        // of the neighbours' characters: a word space is about one, a column gap several.
-        const charW = (prev.x1 - prev.x0 + w.x1 - w.x0) / Math.max(1, prev.text.length + w.text.length);
-        if (gap > Math.max(1.6 * h * (sy / sx), 2.2 * usual, 2.2 * charW) || /:$/.test(prev.text)) flush();
-      }
+      if (prev && ((spacedOut ? w.x0 - prev.x1 > 2.2 * usual : wide(prev, w)) || /:$/.test(prev.text))) flush();
       cur.push(w);
     }
     flush();
