@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildCandidates, FEATURE_COUNT, FEATURE_NAMES, type PageWord } from './candidates';
+import { pageOfLines } from '../../../test/support/pages';
+import { buildCandidates, FEATURE_COUNT, FEATURE_NAMES } from './candidates';
 
-/** Words of lines laid out at (x, y) in a 600 × 800 page, ~7 px a character. */
-function page(lines: Array<[string, number, number]>): { words: PageWord[] } {
-  const words: PageWord[] = [];
-  for (const [text, x, y] of lines) {
-    let cx = x;
-    for (const t of text.split(' ')) {
-      words.push({ t, c: 90, b: [cx / 600, y / 800, (t.length * 7) / 600, 12 / 800] });
-      cx += (t.length + 1) * 7;
-    }
-  }
-  return { words };
-}
-
-const receipt = page([
+const receipt = pageOfLines([
   ['KEDAI MAJU SDN BHD', 200, 20],
   ['NO 5, JALAN BESAR,', 200, 40],
   ['43000 KAJANG, SELANGOR.', 200, 58],
@@ -25,7 +13,7 @@ const receipt = page([
   ['TOTAL:', 100, 200], ['RM 9.50', 430, 200],
   ['CASH', 100, 220], ['10.00', 450, 220],
   ['CHANGE', 100, 240], ['0.50', 450, 240],
-]);
+], 90);
 
 describe('buildCandidates', () => {
   const { candidates, dateOrder } = buildCandidates([receipt]);
@@ -66,7 +54,7 @@ describe('buildCandidates', () => {
   });
 
   it('finds IBANs with their checksum, ids and month-first dates in dollar documents', () => {
-    const inv = buildCandidates([page([['Invoice No: INV-2024-0042', 50, 50], ['Date: 03/05/2024', 50, 70], ['Total: $1,234.56', 50, 90], ['IBAN: DE89 3704 0044 0532 0130 00', 50, 110]])]);
+    const inv = buildCandidates([pageOfLines([['Invoice No: INV-2024-0042', 50, 50], ['Date: 03/05/2024', 50, 70], ['Total: $1,234.56', 50, 90], ['IBAN: DE89 3704 0044 0532 0130 00', 50, 110]], 90)]);
     expect(inv.dateOrder).toBe('mdy');
     expect(inv.candidates.find((c) => c.kind === 'date')!.normalized).toBe('2024-03-05');
     const iban = inv.candidates.find((c) => c.kind === 'iban')!;

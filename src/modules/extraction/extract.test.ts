@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildCandidates, FIELDS, type PageWord } from './candidates';
+import { pageOfLines } from '../../../test/support/pages';
+import { buildCandidates, FIELDS } from './candidates';
 import { pickFields } from './extract';
 
-function page(lines: Array<[string, number, number]>): { words: PageWord[] } {
-  const words: PageWord[] = [];
-  for (const [text, x, y] of lines) {
-    let cx = x;
-    for (const t of text.split(' ')) {
-      words.push({ t, b: [cx / 600, y / 800, (t.length * 7) / 600, 12 / 800] });
-      cx += (t.length + 1) * 7;
-    }
-  }
-  return { words };
-}
-
 describe('pickFields', () => {
-  const doc = page([['ACME GmbH', 50, 30], ['Rechnung Nr. RE-1001', 50, 80], ['Zwischensumme', 300, 300], ['100,00', 480, 300], ['MwSt. 19%', 300, 320], ['19,00', 480, 320], ['Gesamt', 300, 340], ['119,00', 480, 340], ['Bar', 300, 360], ['120,00', 480, 360]]);
+  const doc = pageOfLines([['ACME GmbH', 50, 30], ['Rechnung Nr. RE-1001', 50, 80], ['Zwischensumme', 300, 300], ['100,00', 480, 300], ['MwSt. 19%', 300, 320], ['19,00', 480, 320], ['Gesamt', 300, 340], ['119,00', 480, 340], ['Bar', 300, 360], ['120,00', 480, 360]]);
   const { candidates } = buildCandidates([doc]);
   const K = FIELDS.invoice.length;
   const col = (name: string) => FIELDS.invoice.findIndex((f) => f.name === name);

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtractionPage, PageWord } from './candidates';
+import { pageOfLines } from '../../../test/support/pages';
 import { applyHints, hintsFromReview, labelBefore, LABEL_BONUS, locateValue, matchVendor, vendorKey } from './vendor';
 
-/** A page from rows of text at (x, y) in a 600×800 sheet, 7 units a character. */
-function page(lines: Array<[string, number, number]>): ExtractionPage {
-  const words: PageWord[] = [];
-  for (const [text, x, y] of lines) {
-    let cx = x;
-    for (const t of text.split(' ')) {
-      words.push({ t, b: [cx / 600, y / 800, (t.length * 7) / 600, 12 / 800] });
-      cx += (t.length + 1) * 7;
-    }
-  }
-  return { words };
-}
 
-const invoice = page([
+const invoice = pageOfLines([
   ['Nordwind Werkzeuge GmbH', 50, 30],
   ['Hafenstrasse 12, 20457 Hamburg', 50, 48],
   ['Rechnung Nr. RE-77', 50, 90],
@@ -34,7 +22,7 @@ describe('vendor keys and matching', () => {
   it('finds the profile whose vendor name the document prints, preferring the longest', () => {
     const profiles = [{ key: vendorKey('Nordwind')! }, { key: vendorKey('Nordwind Werkzeuge GmbH')! }, { key: vendorKey('Südwind AG')! }];
     expect(matchVendor([invoice], profiles)).toBe(profiles[1]);
-    expect(matchVendor([page([['Someone Else Ltd', 50, 30]])], profiles)).toBeNull();
+    expect(matchVendor([pageOfLines([['Someone Else Ltd', 50, 30]])], profiles)).toBeNull();
   });
 });
 
@@ -56,7 +44,7 @@ describe('what a review teaches', () => {
   });
 
   it('raises the candidate after the remembered label, and only for its field', () => {
-    const next = page([['Nordwind Werkzeuge GmbH', 50, 30], ['Zwischensumme', 300, 420], ['50,00', 480, 420], ['Zahlbetrag', 300, 460], ['59,50', 480, 460]]);
+    const next = pageOfLines([['Nordwind Werkzeuge GmbH', 50, 30], ['Zwischensumme', 300, 420], ['50,00', 480, 420], ['Zahlbetrag', 300, 460], ['59,50', 480, 460]]);
     const hints = hintsFromReview([invoice], { total: { value: '119,00', page: null, box: null } }, []);
     const candidates = [
       { kind: 'amount', text: '50,00', page: 1, box: locateValue([next], '50,00')!.box },
