@@ -11,7 +11,7 @@ import { AppError, notFound } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { recordAudit } from '../audit/audit.service';
 import * as docRepo from '../documents/document.repository';
-import { buildCandidates } from './candidates';
+import { buildCandidates, type ExtractionPage } from './candidates';
 import { modelTypeOf, normalizeField, VENDOR_FIELDS, VENDOR_NAME_FIELD, type TypeDef } from './doctypes';
 import { checkFields, computeExtraction, extractionPages, needsReview, overallConfidence, typeDefs, type ComputedExtraction, type Issue, type SourcePage, type StoredField } from './extraction.engine';
 import * as repo from './extraction.repository';
@@ -194,7 +194,8 @@ export async function updateExtraction(ctx: Ctx, actor: Actor, documentId: strin
   }
   const def = await defOf(ctx, doc.org_id, x.type);
   const before = typeChanged ? {} : { ...x.fields };
-  const { dateOrder } = buildCandidates(extractionPages(pages).pages);
+  const laidOut = extractionPages(pages).pages;
+  const { dateOrder } = buildCandidates(laidOut);
   const unknown = Object.keys(input.fields ?? {}).filter((name) => !def.fields.some((f) => f.name === name));
   if (unknown.length) throw new AppError('validation_failed', `${def.name} has no field ${unknown.map((n) => `"${n}"`).join(', ')}. Its fields: ${def.fields.map((f) => f.name).join(', ') || 'none'}.`);
   const changed: string[] = [];
@@ -207,7 +208,7 @@ export async function updateExtraction(ctx: Ctx, actor: Actor, documentId: strin
       delete x.fields[name];
       continue;
     }
-    const at = f?.page && f.box ? { page: f.page, box: f.box as Box } : old?.value === value ? { page: old.page, box: old.box } : locateValue(extractionPages(pages).pages, value);
+    const at = f?.page && f.box ? { page: f.page, box: f.box as Box } : old?.value === value ? { page: old.page, box: old.box } : locateValue(laidOut, value);
     const next: StoredField = { value, normalized: normalizeField(fieldDef, value, dateOrder), confidence: 1, page: at?.page ?? null, box: at?.box ?? null, source: old && sameFieldValue(old, value) ? old.source : 'user' };
     if (!old || !sameFieldValue(old, value)) changed.push(name);
     x.fields[name] = next;
@@ -228,7 +229,7 @@ export async function updateExtraction(ctx: Ctx, actor: Actor, documentId: strin
     for (const name of changed) {
       await repo.insertCorrection(trx, { id: newId(), org_id: doc.org_id, document_id: doc.id, type: x.type, field: name, before: before[name] ? JSON.stringify(before[name]) : null, after: x.fields[name] ? JSON.stringify(x.fields[name]) : null, user_id: actor.userId, created_at: now });
     }
-    if (confirm) await learnVendor(trx, doc.org_id, def, pages, x.fields, now);
+    if (confirm) await learnVendor(trx, doc.org_id, def, laidOut, x.fields, now);
     await recordAudit(trx, ctx.clock, ctx.meta, {
       action: confirm ? 'extraction.confirmed' : 'extraction.corrected', orgId: doc.org_id, actorId: actor.userId, targetType: 'document', targetId: doc.id,
       data: { type: x.type, ...(typeChanged ? { previousType: current.type } : {}), corrected: changed },
@@ -242,13 +243,13 @@ function sameFieldValue(f: StoredField, value: string): boolean {
 }
 
 /** Stores what a confirmed review shows about the vendor: where fields sit, their labels, its constant values. */
-async function learnVendor(db: Db, orgId: string, def: TypeDef, pages: SourcePage[], fields: Record<string, StoredField>, now: string): Promise<void> {
+async function learnVendor(db: Db, orgId: string, def: TypeDef, pages: ExtractionPage[], fields: Record<string, StoredField>, now: string): Promise<void> {
   const nameField = VENDOR_NAME_FIELD[def.key];
   const name = nameField ? fields[nameField]?.value : undefined;
   const key = name ? vendorKey(name) : null;
   if (!modelTypeOf(def.key) || !name || !key) return;
   const located = Object.fromEntries(Object.entries(fields).map(([n, f]) => [n, { value: f.value, page: f.page, box: f.box }]));
-  const learnt = hintsFromReview(extractionPages(pages).pages, located, VENDOR_FIELDS[def.key] ?? []);
+  const learnt = hintsFromReview(pages, located, VENDOR_FIELDS[def.key] ?? []);
   const existing = await repo.findVendorProfile(db, orgId, def.key, key);
   if (!existing) {
     await repo.insertVendorProfile(db, { id: newId(), org_id: orgId, type: def.key, key, name, hints: JSON.stringify(learnt), reviews: 1, created_at: now, updated_at: now });
