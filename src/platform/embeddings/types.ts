@@ -24,9 +24,17 @@ export interface EmbeddingModelInfo {
   sha256: string;
 }
 
+/**
+ * What a text is, for models trained with a prefix per role (E5's "query: " / "passage: ",
+ * BGE's query instruction). Models without such prefixes ignore it.
+ */
+export interface EmbedOptions {
+  kind?: 'query' | 'passage';
+}
+
 /** A loaded model (inside a worker thread). */
 export interface Encoder {
   readonly info: EmbeddingModelInfo;
   /** One unit-length Float32Array of `info.dims` per text, in order. */
-  embed(texts: string[]): Promise<Float32Array[]>;
+  embed(texts: string[], opts?: EmbedOptions): Promise<Float32Array[]>;
 }
