@@ -67,6 +67,17 @@ const ZConfig = z
       })
       .strict()
       .prefault({}),
+    search: z
+      .object({
+        embeddingModel: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a model key: use-lite or the name of a model folder in modelsDir')
+          .default('use-lite'),
+        modelsDir: z.string().min(1).optional(),
+        embedBatch: z.coerce.number().int().min(1).max(256).default(16),
+      })
+      .strict()
+      .prefault({}),
     smtp: z
       .object({
         url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),
@@ -98,6 +109,8 @@ export const ENV_KEYS: Record<string, string[]> = {
   UPLOAD_MAX_BYTES: ['uploads', 'maxBytes'],
   CONSUME_POLL_SECONDS: ['consume', 'pollSeconds'],
   OCR_LANG: ['ocr', 'lang'],
+  EMBEDDING_MODEL: ['search', 'embeddingModel'],
+  MODELS_DIR: ['search', 'modelsDir'],
   SMTP_URL: ['smtp', 'url'],
   SMTP_FROM: ['smtp', 'from'],
 };
@@ -156,6 +169,7 @@ export function buildConfig(raw: unknown, env: Record<string, string | undefined
     ...c,
     dataDir,
     database: { ...c.database, url, dialect },
+    search: { ...c.search, modelsDir: c.search.modelsDir === undefined ? undefined : path.resolve(cwd, c.search.modelsDir) },
     paths: { db: dbPath, blobs: path.join(dataDir, 'blobs'), consume: path.join(dataDir, 'consume') },
   }) as Config;
 }
