@@ -4,6 +4,7 @@
  */
 export { DEFAULT_POOL_CONFIG, WorkerPools, WorkerTaskError } from './pools';
 export type { PoolConfig, PoolName, RunOptions, WorkerErrorCode } from './pools';
+export type { EmbedInput, EmbedResult } from '../embeddings/embed.task';
 export type { DecodeImageInput, DecodeImageResult, ImageErrorCode, ImageFormat } from './tasks/image.task';
 export type { OcrInput, OcrLine, OcrResult, OcrWord } from './tasks/ocr.task';
 export type { ParsePdfInput, PdfErrorCode, PdfPage, PdfParseResult } from './tasks/pdf.task';

@@ -1,14 +1,15 @@
 /**
  * Piscina pools for the CPU-heavy document work, created once at start-up: `pdf` (parse,
- * render, image decoding) and `ocr` (tesseract). Every task runs under a time limit and an
- * optional abort signal; every worker has a V8 heap limit. A task that times out, runs out
- * of memory or crashes its worker rejects with a `WorkerTaskError`; Piscina replaces the
- * worker and the pool keeps serving.
+ * render, image decoding), `ocr` (tesseract) and `onnx` (sentence embeddings). Every task
+ * runs under a time limit and an optional abort signal; every worker has a V8 heap limit. A
+ * task that times out, runs out of memory or crashes its worker rejects with a
+ * `WorkerTaskError`; Piscina replaces the worker and the pool keeps serving.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import type { EmbedInput, EmbedResult } from '../embeddings/embed.task';
 import type { DecodeImageInput, DecodeImageResult } from './tasks/image.task';
 import type { OcrInput, OcrResult } from './tasks/ocr.task';
 import type { ParsePdfInput, PdfParseResult } from './tasks/pdf.task';
@@ -16,7 +17,7 @@ import type { RenderPdfInput, RenderPdfResult } from './tasks/render.task';
 import { ownedBytes } from './tasks/transfer';
 
 /** The pools Folio runs. */
-export type PoolName = 'pdf' | 'ocr';
+export type PoolName = 'pdf' | 'ocr' | 'onnx';
 
 /** Sizing and safety limits of one pool. */
 export interface PoolConfig {
@@ -54,10 +55,11 @@ export class WorkerTaskError extends Error {
 
 const cores = Math.max(1, availableParallelism());
 
-/** Defaults: both pools may use every core; the job runner bounds how much it submits. */
+/** Defaults: every pool may use every core; the job runner bounds how much it submits. */
 export const DEFAULT_POOL_CONFIG: Readonly<Record<PoolName, PoolConfig>> = Object.freeze({
   pdf: { threads: cores, taskTimeoutMs: 60_000, maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 64, maxQueue: 256, idleTimeoutMs: 60_000 },
   ocr: { threads: cores, taskTimeoutMs: 180_000, maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 64, maxQueue: 256, idleTimeoutMs: 300_000 },
+  onnx: { threads: cores, taskTimeoutMs: 120_000, maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 64, maxQueue: 256, idleTimeoutMs: 300_000 },
 });
 
 const task = (file: string) => pathToFileURL(fileURLToPath(new URL(`./tasks/${file}`, import.meta.url))).href;
@@ -66,6 +68,7 @@ const TASKS = {
   renderPdfPages: { pool: 'pdf', file: task('render.task.ts') },
   decodeImage: { pool: 'pdf', file: task('image.task.ts') },
   recognize: { pool: 'ocr', file: task('ocr.task.ts') },
+  embed: { pool: 'onnx', file: pathToFileURL(fileURLToPath(new URL('../embeddings/embed.task.ts', import.meta.url))).href },
 } as const;
 
 /** Flags that let worker threads load TypeScript through tsx, under node and under vitest. */
@@ -84,6 +87,7 @@ export class WorkerPools {
     this.config = {
       pdf: { ...DEFAULT_POOL_CONFIG.pdf, ...config.pdf },
       ocr: { ...DEFAULT_POOL_CONFIG.ocr, ...config.ocr },
+      onnx: { ...DEFAULT_POOL_CONFIG.onnx, ...config.onnx },
     };
     const execArgv = workerExecArgv();
     const make = (name: PoolName) => {
@@ -98,7 +102,7 @@ export class WorkerPools {
         resourceLimits: { maxOldGenerationSizeMb: c.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: c.maxYoungGenerationSizeMb },
       });
     };
-    this.#pools = { pdf: make('pdf'), ocr: make('ocr') };
+    this.#pools = { pdf: make('pdf'), ocr: make('ocr'), onnx: make('onnx') };
   }
 
   /** Parses a PDF: page count, encryption, per-page text with word boxes. Transfers `input.bytes`. */
@@ -125,6 +129,11 @@ export class WorkerPools {
     return this.#task('recognize', { ...input, image: { ...input.image, data } }, [data.buffer as ArrayBuffer], opts);
   }
 
+  /** Unit vectors of texts made by an embedding model (see `resolveModel`), concatenated. */
+  embed(input: EmbedInput, opts?: RunOptions): Promise<EmbedResult> {
+    return this.#task('embed', input, [], opts);
+  }
+
   #task<R>(name: keyof typeof TASKS, input: unknown, transferList: ArrayBuffer[], opts?: RunOptions): Promise<R> {
     const { pool, file } = TASKS[name];
     return this.run<R>(pool, file, name, input, transferList, opts);
@@ -133,12 +142,12 @@ export class WorkerPools {
   /** Queue and thread figures per pool, for metrics and readiness. */
   stats(): Record<PoolName, { threads: number; queued: number; completed: number; utilization: number }> {
     const one = (p: Piscina) => ({ threads: p.threads.length, queued: p.queueSize, completed: p.completed, utilization: p.utilization });
-    return { pdf: one(this.#pools.pdf), ocr: one(this.#pools.ocr) };
+    return { pdf: one(this.#pools.pdf), ocr: one(this.#pools.ocr), onnx: one(this.#pools.onnx) };
   }
 
   /** Thread ids of the live workers (the benchmark samples their memory). */
   threadIds(): number[] {
-    return [...this.#pools.pdf.threads, ...this.#pools.ocr.threads].map((t) => t.threadId);
+    return [...this.#pools.pdf.threads, ...this.#pools.ocr.threads, ...this.#pools.onnx.threads].map((t) => t.threadId);
   }
 
   /** Waits for running tasks, refuses new ones, and stops every worker. */
