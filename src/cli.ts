@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
-import { createAppContext, startServer } from './main';
+import { createAppContext, createRuntime, startServer } from './main';
+import { REINDEX_JOB, startReindex } from './modules/search/models.service';
+import { JobRunner } from './platform/jobs';
 import { createAccountWithOrg } from './modules/auth/auth.service';
 import { createPersonalToken } from './modules/tokens/token.service';
 import { findUserByEmail } from './modules/users/user.repository';
@@ -19,6 +21,10 @@ Commands:
                                           create an account that owns a new organization
   token create --email E [--name N] [--expires-days D]
                                           print a new personal API token for an account
+  reindex [--wait]                        embed every passage with the configured embedding
+                                          model; a running server does it in the background
+                                          (search keeps using the previous model until done),
+                                          --wait does it here and reports progress
 
 Configuration comes from config.yaml (or FOLIO_CONFIG) and environment variables;
 see config.example.yaml.`;
@@ -89,6 +95,38 @@ export async function runCli(argv: string[], env = process.env, io: Out = stdio)
           const { token } = await createPersonalToken({ ...ctx, meta: NO_META }, user.id, { name: values.name ?? 'command line', expiresInDays: days });
           io.out(token);
         } finally {
+          await ctx.db.destroy();
+        }
+        return 0;
+      }
+      case 'reindex': {
+        const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean' } } });
+        const runtime = await createRuntime(config, createLogger('warn'));
+        const { ctx } = runtime;
+        try {
+          const { model, jobId } = await startReindex({ ...ctx });
+          io.out(`Re-embedding with ${model} (job ${jobId}).`);
+          if (values.wait && jobId) {
+            const runner = new JobRunner({ db: ctx.db, dialect: ctx.dialect, registry: runtime.registry, log: createLogger('warn'), types: [REINDEX_JOB], pollIntervalMs: 200 });
+            runner.start();
+            try {
+              for (let last = ''; ; ) {
+                const job = await ctx.jobs.find(ctx.db, jobId);
+                const line = job ? `${job.status}${job.progress ? ` ${JSON.stringify(job.progress)}` : ''}` : 'gone';
+                if (line !== last) io.out(line);
+                last = line;
+                if (!job || ['succeeded', 'failed', 'cancelled'].includes(job.status)) {
+                  if (job?.status !== 'succeeded') return 1;
+                  break;
+                }
+                await new Promise((r) => setTimeout(r, 1000));
+              }
+            } finally {
+              await runner.stop({ timeoutMs: 10_000 });
+            }
+          }
+        } finally {
+          await runtime.closePools();
           await ctx.db.destroy();
         }
         return 0;

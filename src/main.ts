@@ -4,12 +4,14 @@ import { buildApp } from './app';
 import type { Config } from './config';
 import { ConsumeWatcher } from './modules/documents/consume';
 import { documentJobs, type PipelineDeps } from './modules/documents/document.pipeline';
+import { searchJobs, syncEmbeddingModel } from './modules/search/models.service';
 import { createDb, type Database } from './platform/db/db';
 import { migrateToLatest } from './platform/db/migrate';
 import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from './platform/jobs';
 import { createLogger, type Logger } from './platform/log/logger';
 import { createSmtpMailer } from './platform/mail/smtp';
 import { DiskBlobStore } from './platform/storage';
+import { createSearchRuntime } from './platform/search/runtime';
 import { WorkerPools } from './platform/workers/pools';
 import { type Clock, systemClock } from './shared/clock';
 import type { AppContext } from './shared/context';
@@ -42,12 +44,18 @@ export async function createRuntime(config: Config, log = createLogger(config.lo
   const blobs = new DiskBlobStore(config.dataDir);
   await blobs.init();
   let pools: WorkerPools | undefined;
+  const getPools = () => (pools ??= new WorkerPools());
+  const search = createSearchRuntime({
+    database, dataDir: config.dataDir, modelsDir: config.search.modelsDir, modelKey: config.search.embeddingModel, embedBatch: config.search.embedBatch,
+    pools: getPools, log: log.child({ component: 'search' }),
+  });
   // The queue needs the job definitions and the pipeline needs the queue: `jobs` is set just below.
-  const pipeline = { db: database.db, blobs, pools: () => (pools ??= new WorkerPools()), config, clock } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
-  const registry = createJobRegistry([...documentJobs(pipeline)]);
+  const pipeline = { db: database.db, blobs, pools: getPools, config, clock, search } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
+  let ctx: AppContext | undefined;
+  const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => ctx! })]);
   const jobs = createJobQueue({ registry, clock });
   pipeline.jobs = jobs;
-  const ctx: AppContext = {
+  ctx = {
     db: database.db,
     dialect: database.dialect,
     config,
@@ -58,8 +66,15 @@ export async function createRuntime(config: Config, log = createLogger(config.lo
     jobs,
     wakeJobs: () => {},
     workers: pipeline.pools,
+    search,
   };
-  return { ctx, database, pipeline, registry, closePools: async () => void (await pools?.close()) };
+  return {
+    ctx, database, pipeline, registry,
+    closePools: async () => {
+      await pools?.close();
+      search.close();
+    },
+  };
 }
 
 /** The services' context alone, for commands that do not serve (create-admin, token create). */
@@ -88,6 +103,12 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
     s.once('error', reject);
   });
   runner.start();
+  // The configured embedding model: recorded, and passages without its vectors queued for embedding.
+  const modelStatus = await syncEmbeddingModel(ctx).catch((err) => {
+    log.error({ err }, 'could not check the embedding model');
+    return 'missing' as const;
+  });
+  log.info({ model: config.search.embeddingModel, status: modelStatus }, 'embedding model');
   const consume = new ConsumeWatcher(ctx, { log: log.child({ component: 'consume' }) });
   consume.start();
   let closing: Promise<void> | undefined;

@@ -44,3 +44,4 @@ export function abilities(actor: Actor): Record<Permission, boolean> {
   const set = permissionsOf(actor.role);
   return Object.fromEntries(PERMISSIONS.map((p) => [p, set.has(p)])) as Record<Permission, boolean>;
 }
+export { readableDocuments, readablePartition } from './readable';

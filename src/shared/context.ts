@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Db, Dialect } from '../platform/db/db';
 import type { JobQueue } from '../platform/jobs';
 import type { Logger } from '../platform/log/logger';
+import type { SearchRuntime } from '../platform/search/runtime';
 import type { BlobStore } from '../platform/storage';
 import type { WorkerPools } from '../platform/workers/pools';
 import type { Clock } from './clock';
@@ -27,6 +28,8 @@ export interface AppContext {
   wakeJobs(): void;
   /** The CPU worker pools, started on first use. */
   workers(): WorkerPools;
+  /** The embedding model and the vector index. */
+  search: SearchRuntime;
 }
 
 /** Where a request came from, recorded with audit events and sessions. */

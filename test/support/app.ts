@@ -7,6 +7,8 @@ import { documentJobs, type PipelineDeps } from '../../src/modules/documents/doc
 import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from '../../src/platform/jobs';
 import { DiskBlobStore } from '../../src/platform/storage';
 import { WorkerPools } from '../../src/platform/workers/pools';
+import { createSearchRuntime } from '../../src/platform/search/runtime';
+import { searchJobs } from '../../src/modules/search/models.service';
 import { buildConfig, type Config } from '../../src/config';
 import type { Dialect } from '../../src/platform/db/db';
 import { createLogger } from '../../src/platform/log/logger';
@@ -52,9 +54,11 @@ export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unk
   const getDb = useTestDb(dialect);
   let cached: TestApp | undefined;
   let pools: WorkerPools | undefined;
+  let closeSearch = () => {};
   const dataDir = mkdtempSync(path.join(tmpdir(), 'folio-test-'));
   afterAll(async () => {
     await pools?.close();
+    closeSearch();
     rmSync(dataDir, { recursive: true, force: true });
   });
   return () => {
@@ -65,11 +69,15 @@ export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unk
     const mailer: Mailer | null = opts.withMailer ? { send: async (m) => void mail.push(m) } : null;
     const config = testConfig({ dataDir, ...opts.config });
     const blobs = new DiskBlobStore(dataDir);
-    const pipeline = { db: db.db, blobs, pools: () => (pools ??= new WorkerPools()), config, clock } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
-    const registry = createJobRegistry(documentJobs(pipeline));
+    const getPools = () => (pools ??= new WorkerPools());
+    const search = createSearchRuntime({ database: db, dataDir, modelsDir: config.search.modelsDir, modelKey: config.search.embeddingModel, pools: getPools, log: createLogger('silent') });
+    closeSearch = () => search.close();
+    const pipeline = { db: db.db, blobs, pools: getPools, config, clock, search } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
+    let base: AppContext | undefined;
+    const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => base! })]);
     const jobs = createJobQueue({ registry, clock });
     pipeline.jobs = jobs;
-    const base: AppContext = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {}, workers: pipeline.pools };
+    base = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {}, workers: pipeline.pools, search };
     const drainJobs: TestApp['drainJobs'] = async (o = {}) => {
       // The runner leases on the real clock; test clocks only move session and invitation times.
       const runner = new JobRunner({ db: db.db, dialect, registry, log: createLogger('silent'), pollIntervalMs: 50 });

@@ -9,10 +9,12 @@ import { type BlobStore, readBlob } from '../../platform/storage';
 import type { WorkerPools } from '../../platform/workers/pools';
 import { WorkerTaskError } from '../../platform/workers/pools';
 import type { GrayImage } from '../../platform/workers/tasks/types';
+import type { SearchRuntime } from '../../platform/search/runtime';
 import type { Clock } from '../../shared/clock';
 import { newId } from '../../shared/ids';
 import { saveExtraction } from '../extraction/extraction.repository';
 import { extractForPipeline } from '../extraction/extraction.service';
+import { prepareIndex, writeIndex } from '../search/indexer';
 import * as repo from './document.repository';
 import { cleanFilename, PROCESS_JOB } from './document.service';
 
@@ -24,6 +26,7 @@ export interface PipelineDeps {
   jobs: JobQueue;
   config: Config;
   clock: Clock;
+  search: SearchRuntime;
 }
 
 const ZPayload = z.object({ documentId: z.string(), versionId: z.string().nullable() });
@@ -57,7 +60,7 @@ function workerFailure(err: unknown): Outcome | undefined {
 }
 
 /**
- * The `document.process` job: sniff → parse → ocr → extract, then the pages, fields, status and linked
+ * The `document.process` job: sniff → parse → ocr → extract → index, then the pages, fields, passages, status and linked
  * attachments are written together with the job's success. Every step is safe to run
  * again: a killed attempt leaves nothing half-written, and the next one starts over.
  */
@@ -101,12 +104,16 @@ async function processDocument(deps: PipelineDeps, ctx: JobContext<Payload>): Pr
     const now = deps.clock.now().toISOString();
     await report('extract', 96);
     const extracted = await extract(deps, ctx, doc, versionId, pages, now);
+    await report('index', 98);
+    const index = await prepareIndex(deps.search, ctx.log, pages, ctx.signal);
     // Files first (content-addressed: a rerun stores nothing twice), then rows in one transaction.
     const stored: { a: ExtractedAttachment; put: { key: string; size: number } }[] = [];
     for (const a of attachments) stored.push({ a, put: await deps.blobs.put(a.bytes, { maxBytes: deps.config.uploads.maxBytes }) });
     await ctx.complete(async (trx) => {
       await repo.replacePages(trx, orgId, versionId, pages.map((p) => ({ ...p, org_id: orgId, document_id: documentId, version_id: versionId, preview_key: null })));
       if (extracted) await saveExtraction(trx, extracted.row);
+      const current = await repo.findDocument(trx, orgId, documentId);
+      await writeIndex(trx, deps.search.dialect, { org_id: orgId, id: documentId, deleted_at: current?.deleted_at ?? null }, versionId, index, now);
       await repo.updateDocument(trx, orgId, documentId, { status: extracted?.status ?? 'ready', page_count: pages.length, progress: null, error_code: null, error_message: null, updated_at: now });
       for (const { a, put } of stored) await linkAttachment(deps, trx, doc, a, put, now);
       if (stored.length) ctx.log.info({ attachments: stored.length }, 'attachments linked');

@@ -9,6 +9,7 @@ import type { Ctx } from '../../shared/context';
 import { AppError, notFound } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { recordAudit } from '../audit/audit.service';
+import { dropDocumentIndex, setDocumentVisible } from '../search/indexer';
 import * as repo from './document.repository';
 import { presentDocument, presentVersion, type PresentedDocument, type PresentedVersion } from './document.presenter';
 import { folderWithDescendants } from './folder.service';
@@ -131,6 +132,7 @@ export async function addVersion(ctx: Ctx, actor: Actor, id: string, input: { fi
       current_version_id: versionId, status: 'queued', size: put.size, page_count: null, kind: null, mime: null,
       error_code: null, error_message: null, pending_password: null, progress: JSON.stringify({ step: 'queued', percent: 0 }), updated_at: now,
     });
+    await dropDocumentIndex(trx, actor.orgId, id);
     await ctx.jobs.enqueue(trx, { type: PROCESS_JOB, orgId: actor.orgId, payload: { documentId: id, versionId } });
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.version_added', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id, data: { number } });
   });
@@ -251,6 +253,7 @@ export async function trashDocument(ctx: Ctx, actor: Actor, id: string): Promise
   if (doc.deleted_at) return;
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateDocument(trx, actor.orgId, id, { deleted_at: ctx.clock.now().toISOString() });
+    await setDocumentVisible(trx, ctx.dialect, actor.orgId, id, false);
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.trashed', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id, data: { name: doc.name } });
   });
 }
@@ -258,8 +261,10 @@ export async function trashDocument(ctx: Ctx, actor: Actor, id: string): Promise
 export async function restoreDocument(ctx: Ctx, actor: Actor, id: string): Promise<void> {
   const doc = await loadDocument(ctx, actor, id);
   authorize(actor, 'document.delete', resource(doc));
+  if (!doc.deleted_at) return;
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateDocument(trx, actor.orgId, id, { deleted_at: null, updated_at: ctx.clock.now().toISOString() });
+    await setDocumentVisible(trx, ctx.dialect, actor.orgId, id, true);
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.restored', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id });
   });
 }
@@ -336,8 +341,13 @@ export async function bulkUpdate(ctx: Ctx, actor: Actor, input: z.infer<typeof Z
       if (input.action === 'move') await repo.updateDocument(trx, actor.orgId, d.id, { folder_id: input.folderId ?? null, updated_at: now });
       else if (input.action === 'tag') await repo.addDocumentTags(trx, actor.orgId, d.id, ids);
       else if (input.action === 'untag' && ids.length) await trx.deleteFrom('document_tag').where('org_id', '=', actor.orgId).where('document_id', '=', d.id).where('tag_id', 'in', ids).execute();
-      else if (input.action === 'trash') await repo.updateDocument(trx, actor.orgId, d.id, { deleted_at: d.deleted_at ?? now });
-      else if (input.action === 'restore') await repo.updateDocument(trx, actor.orgId, d.id, { deleted_at: null });
+      else if (input.action === 'trash' && !d.deleted_at) {
+        await repo.updateDocument(trx, actor.orgId, d.id, { deleted_at: now });
+        await setDocumentVisible(trx, ctx.dialect, actor.orgId, d.id, false);
+      } else if (input.action === 'restore' && d.deleted_at) {
+        await repo.updateDocument(trx, actor.orgId, d.id, { deleted_at: null });
+        await setDocumentVisible(trx, ctx.dialect, actor.orgId, d.id, true);
+      }
     }
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.updated', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', data: { bulk: input.action, count: docs.length, folderId: input.folderId, tags: input.tags } });
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import * as sqliteVec from 'sqlite-vec';
 import type { DB } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -13,6 +14,8 @@ export interface Database {
   dialect: Dialect;
   /** The Postgres schema pinned with `searchPath`, if any. */
   schema?: string;
+  /** The better-sqlite3 connection (SQLite only), with sqlite-vec loaded: the vector index lives in it. */
+  sqlite?: SQLite.Database;
   destroy(): Promise<void>;
 }
 
@@ -33,8 +36,9 @@ export function createDb(url: string, opts: { poolSize?: number; searchPath?: st
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    sqliteVec.load(sqlite);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', destroy: () => db.destroy() };
+    return { db, dialect: 'sqlite', sqlite, destroy: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * Table types as both drivers return them: text ids, ISO-8601 text timestamps, 0/1 integers
@@ -127,6 +127,11 @@ export interface DB {
   extraction: ExtractionTable;
   extraction_correction: ExtractionCorrectionTable;
   vendor_profile: VendorProfileTable;
+  chunk: ChunkTable;
+  chunk_vector: ChunkVectorTable;
+  vector_change: VectorChangeTable;
+  embedding_model: EmbeddingModelTable;
+  search_query: SearchQueryTable;
 }
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_review' | 'needs_password' | 'failed' | 'unsupported';
@@ -320,3 +325,63 @@ export interface VendorProfileTable {
 export type DocumentType = Selectable<DocumentTypeTable>;
 export type Extraction = Selectable<ExtractionTable>;
 export type VendorProfile = Selectable<VendorProfileTable>;
+
+
+/** A passage of a document version, the unit of search. */
+export interface ChunkTable {
+  id: Generated<number>;
+  org_id: string;
+  document_id: string;
+  version_id: string;
+  /** 1-based page the passage starts on. */
+  page: number;
+  /** Position of the passage in the document. */
+  ord: number;
+  /** The heading the passage sits under, when the text has one. */
+  heading: string | null;
+  text: string;
+  tokens: number;
+  created_at: string;
+}
+
+/** A chunk's vector made by one model: float32 little-endian. */
+export interface ChunkVectorTable {
+  chunk_id: number;
+  model: string;
+  org_id: string;
+  vector: Uint8Array;
+}
+
+/** The ordered log vector indexes follow (written by database triggers and by trash/restore). */
+export interface VectorChangeTable {
+  seq: Generated<number>;
+  model: string;
+  org_id: string;
+  chunk_id: number;
+  op: 'put' | 'del';
+}
+
+export interface EmbeddingModelTable {
+  key: string;
+  dims: number;
+  sha256: string;
+  status: 'building' | 'ready' | 'retired';
+  created_at: string;
+  ready_at: string | null;
+}
+
+export interface SearchQueryTable {
+  id: string;
+  org_id: string;
+  user_id: string | null;
+  query: string;
+  mode: string;
+  /** JSON of the filters used. */
+  filters: string | null;
+  results: number;
+  took_ms: number;
+  created_at: string;
+}
+
+export type Chunk = Selectable<ChunkTable>;
+export type EmbeddingModelRow = Selectable<EmbeddingModelTable>;

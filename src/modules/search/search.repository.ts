@@ -1,0 +1,249 @@
+import { type Expression, type ExpressionBuilder, type Insertable, type SqlBool, sql } from 'kysely';
+import type { Db, Dialect } from '../../platform/db/db';
+import type { DB, DocumentStatus } from '../../platform/db/schema';
+
+type DocCondition = (eb: ExpressionBuilder<DB, 'document'>) => Expression<SqlBool>;
+
+export interface NewChunk {
+  org_id: string;
+  document_id: string;
+  version_id: string;
+  page: number;
+  ord: number;
+  heading: string | null;
+  text: string;
+  tokens: number;
+  created_at: string;
+}
+
+/** Inserts passages and returns their ids, in order. */
+export async function insertChunks(db: Db, rows: NewChunk[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    const out = await db.insertInto('chunk').values(rows.slice(i, i + 200)).returning('id').execute();
+    ids.push(...out.map((r) => Number(r.id)));
+  }
+  return ids;
+}
+
+export async function insertVectors(db: Db, rows: { chunk_id: number; model: string; org_id: string; vector: Uint8Array }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await db.insertInto('chunk_vector').values(rows.slice(i, i + 200)).execute();
+}
+
+/** Removes a document's passages (their vectors and full-text entries go with them). */
+export async function deleteChunksOfDocument(db: Db, orgId: string, documentId: string): Promise<void> {
+  await db.deleteFrom('chunk').where('org_id', '=', orgId).where('document_id', '=', documentId).execute();
+}
+
+/** Vector rows of a document's passages, for every model (trash and restore log them). */
+export async function vectorsOfDocument(db: Db, orgId: string, documentId: string) {
+  return db
+    .selectFrom('chunk_vector')
+    .innerJoin('chunk', 'chunk.id', 'chunk_vector.chunk_id')
+    .select(['chunk_vector.chunk_id', 'chunk_vector.model', 'chunk_vector.org_id'])
+    .where('chunk.org_id', '=', orgId)
+    .where('chunk.document_id', '=', documentId)
+    .execute();
+}
+
+/** Filters of a search, resolved to what SQL needs (folder ids include sub-folders). */
+export interface ResolvedFilters {
+  folderIds?: string[];
+  tagIds?: string[];
+  type?: string;
+  from?: string;
+  to?: string;
+  ownerId?: string;
+  status?: DocumentStatus;
+  documentId?: string;
+}
+
+function applyFilters(f: ResolvedFilters): DocCondition {
+  return (eb) => {
+    const parts: Expression<SqlBool>[] = [];
+    if (f.folderIds) parts.push(f.folderIds.length ? eb('document.folder_id', 'in', f.folderIds) : sql<SqlBool>`1 = 0`);
+    if (f.ownerId) parts.push(eb('document.owner_id', '=', f.ownerId));
+    if (f.status) parts.push(eb('document.status', '=', f.status));
+    if (f.documentId) parts.push(eb('document.id', '=', f.documentId));
+    if (f.from) parts.push(eb('document.created_at', '>=', f.from));
+    if (f.to) parts.push(eb('document.created_at', '<', f.to));
+    if (f.type) {
+      parts.push(eb.exists(eb.selectFrom('extraction').select('extraction.document_id').whereRef('extraction.document_id', '=', 'document.id').where('extraction.type', '=', f.type)));
+    }
+    for (const tagId of f.tagIds ?? []) {
+      parts.push(eb.exists(eb.selectFrom('document_tag').select('document_tag.document_id').whereRef('document_tag.document_id', '=', 'document.id').where('document_tag.tag_id', '=', tagId)));
+    }
+    return eb.and(parts);
+  };
+}
+
+export function hasFilters(f: ResolvedFilters): boolean {
+  return Object.values(f).some((v) => v !== undefined);
+}
+
+/** Safe full-text terms of a query: words of letters and digits, at most 32. */
+export function queryTerms(q: string): string[] {
+  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(words)].slice(0, 32);
+}
+
+/**
+ * Passages matching any of `terms`, best first (BM25 on SQLite's FTS5, ts_rank on
+ * Postgres), over readable documents that pass the filters, current versions only.
+ * `prefixLast` lets the last word match as a prefix (results while typing).
+ */
+export async function keywordSearch(
+  db: Db,
+  dialect: Dialect,
+  readable: DocCondition,
+  filters: ResolvedFilters,
+  terms: string[],
+  opts: { limit: number; prefixLast: boolean },
+): Promise<{ chunkId: number; score: number }[]> {
+  if (!terms.length) return [];
+  const current = (eb: ExpressionBuilder<DB, 'chunk' | 'document'>) => eb('chunk.version_id', '=', eb.ref('document.current_version_id'));
+  if (dialect === 'sqlite') {
+    const match = terms.map((t, i) => `"${t}"${opts.prefixLast && i === terms.length - 1 ? '*' : ''}`).join(' OR ');
+    const rows = await db
+      .selectFrom(sql<{ rowid: number; rank: number }>`(select rowid, bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${match})`.as('m'))
+      .innerJoin('chunk', 'chunk.id', 'm.rowid')
+      .innerJoin('document', 'document.id', 'chunk.document_id')
+      .select(['chunk.id as id', 'm.rank as rank'])
+      .where(readable)
+      .where(applyFilters(filters))
+      .where(current)
+      .orderBy('m.rank')
+      .limit(opts.limit)
+      .execute();
+    return rows.map((r) => ({ chunkId: Number(r.id), score: -Number(r.rank) }));
+  }
+  const tsq = terms.map((t, i) => `'${t}'${opts.prefixLast && i === terms.length - 1 ? ':*' : ''}`).join(' | ');
+  const query = sql`to_tsquery('english', ${tsq})`;
+  const rows = await db
+    .selectFrom('chunk')
+    .innerJoin('document', 'document.id', 'chunk.document_id')
+    .select(['chunk.id as id', sql<number>`ts_rank(chunk.tsv, ${query}, 1)`.as('rank')])
+    .where(sql<SqlBool>`chunk.tsv @@ ${query}`)
+    .where(readable)
+    .where(applyFilters(filters))
+    .where(current)
+    .orderBy('rank', 'desc')
+    .limit(opts.limit)
+    .execute();
+  return rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.rank) }));
+}
+
+/** Passages of readable, filtered documents (the candidates of a filtered semantic search), at most `cap`. */
+export async function candidateChunks(db: Db, readable: DocCondition, filters: ResolvedFilters, cap: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('chunk')
+    .innerJoin('document', 'document.id', 'chunk.document_id')
+    .select('chunk.id')
+    .where(readable)
+    .where(applyFilters(filters))
+    .where((eb) => eb('chunk.version_id', '=', eb.ref('document.current_version_id')))
+    .limit(cap)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * Keeps only the given passages that belong to readable current versions: vector hits come
+ * from an index partitioned by organization, and are checked here against the same SQL
+ * condition as keyword hits.
+ */
+export async function readableChunks(db: Db, readable: DocCondition, chunkIds: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < chunkIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('chunk')
+      .innerJoin('document', 'document.id', 'chunk.document_id')
+      .select('chunk.id')
+      .where('chunk.id', 'in', chunkIds.slice(i, i + 500))
+      .where(readable)
+      .where((eb) => eb('chunk.version_id', '=', eb.ref('document.current_version_id')))
+      .execute();
+    for (const r of rows) out.add(Number(r.id));
+  }
+  return out;
+}
+
+/** Passages with their document's name, folder, owner, status, type and creation date. */
+export async function loadChunks(db: Db, orgId: string, chunkIds: number[]) {
+  if (!chunkIds.length) return [];
+  return db
+    .selectFrom('chunk')
+    .innerJoin('document', 'document.id', 'chunk.document_id')
+    .leftJoin('extraction', 'extraction.document_id', 'document.id')
+    .select([
+      'chunk.id', 'chunk.document_id', 'chunk.page', 'chunk.heading', 'chunk.text', 'document.name', 'document.folder_id',
+      'document.owner_id', 'document.status', 'document.created_at', 'extraction.type',
+    ])
+    .where('chunk.org_id', '=', orgId)
+    .where('chunk.id', 'in', chunkIds)
+    .execute();
+}
+
+/** Tags of the given documents. */
+export async function tagsOf(db: Db, orgId: string, documentIds: string[]) {
+  if (!documentIds.length) return [];
+  return db
+    .selectFrom('document_tag')
+    .innerJoin('tag', 'tag.id', 'document_tag.tag_id')
+    .select(['document_tag.document_id', 'tag.id', 'tag.name'])
+    .where('document_tag.org_id', '=', orgId)
+    .where('document_tag.document_id', 'in', documentIds)
+    .execute();
+}
+
+export async function logQuery(db: Db, row: Insertable<DB['search_query']>): Promise<void> {
+  await db.insertInto('search_query').values(row).execute();
+}
+
+// ---- embedding models ----
+
+export async function findModel(db: Db, key: string) {
+  return db.selectFrom('embedding_model').selectAll().where('key', '=', key).executeTakeFirst();
+}
+
+export async function listModelRows(db: Db) {
+  return db.selectFrom('embedding_model').selectAll().orderBy('created_at', 'desc').execute();
+}
+
+export async function upsertModel(db: Db, row: { key: string; dims: number; sha256: string; status: 'building' | 'ready' | 'retired'; created_at: string; ready_at: string | null }) {
+  await db
+    .insertInto('embedding_model')
+    .values(row)
+    .onConflict((oc) => oc.column('key').doUpdateSet({ dims: row.dims, sha256: row.sha256, status: row.status, ready_at: row.ready_at }))
+    .execute();
+}
+
+export async function countChunks(db: Db): Promise<number> {
+  const r = await db.selectFrom('chunk').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Passages without a vector of `model`, oldest first, after `afterId`. */
+export async function chunksMissingVector(db: Db, model: string, afterId: number, limit: number) {
+  return db
+    .selectFrom('chunk')
+    .select(['chunk.id', 'chunk.org_id', 'chunk.heading', 'chunk.text'])
+    .where('chunk.id', '>', afterId)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('chunk_vector').select('chunk_vector.chunk_id').whereRef('chunk_vector.chunk_id', '=', 'chunk.id').where('chunk_vector.model', '=', model))))
+    .orderBy('chunk.id')
+    .limit(limit)
+    .execute();
+}
+
+/** Drops the vectors of every model but `keep`, a slice at a time; returns how many went. */
+export async function deleteOtherVectors(db: Db, keep: string, limit: number): Promise<number> {
+  const rows = await db.selectFrom('chunk_vector').select(['chunk_id', 'model']).where('model', '!=', keep).limit(limit).execute();
+  for (const r of rows) await db.deleteFrom('chunk_vector').where('chunk_id', '=', r.chunk_id).where('model', '=', r.model).execute();
+  return rows.length;
+}
+
+/** A queued or running job of `type` with exactly this payload, if one exists. */
+export async function pendingJob(db: Db, type: string, payload: string): Promise<string | null> {
+  const rows = await db.selectFrom('job').select(['id', 'payload']).where('type', '=', type).where('status', 'in', ['queued', 'running']).execute();
+  return rows.find((r) => JSON.stringify(JSON.parse(r.payload)) === payload)?.id ?? null;
+}

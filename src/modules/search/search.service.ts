@@ -1,0 +1,212 @@
+/**
+ * Search over an organization's documents: keyword (BM25 / ts_rank), semantic (nearest
+ * vectors) or hybrid (both, fused by reciprocal rank), always computed over what the reader
+ * may read (`readableDocuments` from authz, inside the SQL; the vector index is partitioned
+ * by organization). Results are one per document — its best passage — with a highlighted
+ * snippet and the page it is on; facets count the matching documents.
+ */
+import { z } from 'zod';
+import { type Actor, authorize, readableDocuments, readablePartition } from '../../authz';
+import type { DocumentStatus } from '../../platform/db/schema';
+import type { Ctx } from '../../shared/context';
+import { AppError } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import { folderWithDescendants } from '../documents/folder.service';
+import { activeModel } from './models.service';
+import * as repo from './search.repository';
+import { makeSnippet } from './snippet';
+
+export const SEARCH_MODES = ['hybrid', 'keyword', 'semantic'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+const STATUSES = ['queued', 'processing', 'ready', 'needs_review', 'needs_password', 'failed', 'unsupported'] as const;
+
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
+export const ZSearchQuery = z.object({
+  q: z.string().max(1000).default(''),
+  mode: z.enum(SEARCH_MODES).default('hybrid'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(1000).default(0),
+  folder: z.string().max(64).optional(),
+  tags: z.union([z.string(), z.array(z.string())]).optional(),
+  type: z.string().max(64).optional(),
+  from: isoDay.optional(),
+  to: isoDay.optional(),
+  owner: z.string().max(64).optional(),
+  status: z.enum(STATUSES).optional(),
+  document: z.string().max(64).optional(),
+  /** The last word may be unfinished (results while typing); such queries are not logged. */
+  prefix: z.coerce.boolean().optional(),
+});
+export type SearchQuery = z.input<typeof ZSearchQuery>;
+
+export interface SearchHit {
+  documentId: string;
+  name: string;
+  page: number;
+  /** Safe HTML with `<mark>` around matched words. */
+  snippet: string;
+  /** The snippet's words as plain text, and the words matched (to highlight on the page). */
+  passage: string;
+  matched: string[];
+  heading: string | null;
+  score: number;
+  type: string | null;
+  status: DocumentStatus;
+  folderId: string | null;
+  createdAt: string;
+}
+
+export interface FacetValue {
+  value: string;
+  label: string;
+  count: number;
+}
+
+export interface SearchResponse {
+  query: string;
+  mode: SearchMode;
+  results: SearchHit[];
+  /** Matching documents (keyword matches plus the nearest passages' documents). */
+  total: number;
+  facets: { type: FacetValue[]; tag: FacetValue[]; folder: FacetValue[]; owner: FacetValue[]; status: FacetValue[] };
+  /** Set when semantic search could not run (no model installed or the index is being built). */
+  notice?: string;
+  tookMs: number;
+}
+
+// Passages each leg contributes to fusion; keyword matches beyond them still count in `total`.
+const KEYWORD_CANDIDATES = 400;
+const SEMANTIC_CANDIDATES = 100;
+// A filtered semantic search ranks at most this many passages exactly.
+const FILTERED_CAP = 200_000;
+const RRF_K = 60;
+
+async function resolveFilters(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQuery>): Promise<repo.ResolvedFilters> {
+  const f: repo.ResolvedFilters = {};
+  if (q.folder) f.folderIds = await folderWithDescendants(ctx, actor.orgId, q.folder).catch(() => []);
+  const tagNames = (Array.isArray(q.tags) ? q.tags : (q.tags ?? '').split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean);
+  if (tagNames.length) {
+    const tags = await ctx.db.selectFrom('tag').select(['id', 'name']).where('org_id', '=', actor.orgId).where('name', 'in', tagNames).execute();
+    // An unknown tag matches nothing.
+    f.tagIds = tags.length === tagNames.length ? tags.map((t) => t.id) : ['\u0000none'];
+  }
+  if (q.type) f.type = q.type;
+  if (q.from) f.from = q.from;
+  if (q.to) f.to = new Date(Date.parse(`${q.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  if (q.owner) f.ownerId = q.owner;
+  if (q.status) f.status = q.status;
+  if (q.document) f.documentId = q.document;
+  return f;
+}
+
+export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promise<SearchResponse> {
+  authorize(actor, 'document.read');
+  const parsed = ZSearchQuery.safeParse(input);
+  if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
+  const q = parsed.data;
+  const started = performance.now();
+  const text = q.q.trim();
+  const empty = { type: [], tag: [], folder: [], owner: [], status: [] };
+  if (!text) return { query: text, mode: q.mode, results: [], total: 0, facets: empty, tookMs: 0 };
+
+  const filters = await resolveFilters(ctx, actor, q);
+  const readable = readableDocuments(actor);
+  const terms = repo.queryTerms(text);
+  let notice: string | undefined;
+
+  const keyword = q.mode === 'semantic' ? [] : await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
+  let semantic: { chunkId: number; score: number }[] = [];
+  if (q.mode !== 'keyword') {
+    const model = await activeModel(ctx);
+    const partition = readablePartition(actor);
+    if (!model) notice = 'Semantic search is unavailable: the embedding model is not installed or the index is still being built. Showing keyword matches.';
+    else if (partition) {
+      const [vector] = await ctx.search.embed([text], 'query', model.info);
+      const hits = repo.hasFilters(filters)
+        ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readable, filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
+        : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
+      const ok = await repo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId));
+      semantic = hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
+    }
+  }
+  if (q.mode === 'semantic' && notice) {
+    // Without a model, a semantic request falls back to keywords rather than showing nothing.
+    semantic = await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
+  }
+
+  const ranked = fuse(q.mode, keyword, semantic);
+  const rows = await repo.loadChunks(ctx.db, actor.orgId, ranked.map((r) => r.chunkId));
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  // One result per document: its best passage.
+  const seen = new Set<string>();
+  const best: { row: (typeof rows)[number]; score: number }[] = [];
+  for (const r of ranked) {
+    const row = byId.get(r.chunkId);
+    if (!row || seen.has(row.document_id)) continue;
+    seen.add(row.document_id);
+    best.push({ row, score: r.score });
+  }
+  const page = best.slice(q.offset, q.offset + q.limit);
+  const results: SearchHit[] = page.map(({ row, score }) => {
+    const snip = makeSnippet(row.text, terms);
+    return {
+      documentId: row.document_id, name: row.name, page: row.page, snippet: snip.html, passage: snip.text, matched: snip.matched, heading: row.heading,
+      score: Math.round(score * 10_000) / 10_000, type: row.type ?? null, status: row.status, folderId: row.folder_id, createdAt: row.created_at,
+    };
+  });
+  const facets = await buildFacets(ctx, actor.orgId, best.map((b) => b.row));
+  const tookMs = Math.round(performance.now() - started);
+  if (!q.prefix) {
+    const used = Object.fromEntries(Object.entries({ folder: q.folder, tags: q.tags, type: q.type, from: q.from, to: q.to, owner: q.owner, status: q.status, document: q.document }).filter(([, v]) => v !== undefined));
+    await repo.logQuery(ctx.db, {
+      id: newId(), org_id: actor.orgId, user_id: actor.userId, query: text.slice(0, 1000), mode: q.mode,
+      filters: Object.keys(used).length ? JSON.stringify(used) : null, results: best.length, took_ms: tookMs, created_at: ctx.clock.now().toISOString(),
+    });
+  }
+  return { query: text, mode: q.mode, results, total: best.length, facets, ...(notice ? { notice } : {}), tookMs };
+}
+
+/** Reciprocal rank fusion for hybrid; a single leg keeps its own order and score. */
+export function fuse(mode: SearchMode, keyword: { chunkId: number; score: number }[], semantic: { chunkId: number; score: number }[]): { chunkId: number; score: number }[] {
+  if (mode === 'keyword') return keyword;
+  if (mode === 'semantic') return semantic;
+  const score = new Map<number, number>();
+  keyword.forEach((h, i) => score.set(h.chunkId, (score.get(h.chunkId) ?? 0) + 1 / (RRF_K + i + 1)));
+  semantic.forEach((h, i) => score.set(h.chunkId, (score.get(h.chunkId) ?? 0) + 1 / (RRF_K + i + 1)));
+  return [...score].map(([chunkId, s]) => ({ chunkId, score: s })).sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+}
+
+async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string; type: string | null; folder_id: string | null; owner_id: string | null; status: DocumentStatus }[]): Promise<SearchResponse['facets']> {
+  const count = (values: (string | null)[]) => {
+    const m = new Map<string, number>();
+    for (const v of values) if (v) m.set(v, (m.get(v) ?? 0) + 1);
+    return m;
+  };
+  const docIds = rows.map((r) => r.document_id);
+  const tagRows = await repo.tagsOf(ctx.db, orgId, docIds);
+  const tagNames = new Map(tagRows.map((t) => [t.name, t.name]));
+  const folders = count(rows.map((r) => r.folder_id));
+  const owners = count(rows.map((r) => r.owner_id));
+  const folderNames = new Map(
+    folders.size ? (await ctx.db.selectFrom('folder').select(['id', 'name']).where('org_id', '=', orgId).where('id', 'in', [...folders.keys()]).execute()).map((f) => [f.id, f.name]) : [],
+  );
+  const ownerNames = new Map(
+    owners.size ? (await ctx.db.selectFrom('user').select(['id', 'name', 'email']).where('id', 'in', [...owners.keys()]).execute()).map((u) => [u.id, u.name || u.email]) : [],
+  );
+  const list = (m: Map<string, number>, label: (v: string) => string) =>
+    [...m].map(([value, n]) => ({ value, label: label(value), count: n })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+  return {
+    type: list(count(rows.map((r) => r.type)), (v) => v),
+    tag: list(count(tagRows.map((t) => t.name)), (v) => tagNames.get(v) ?? v),
+    folder: list(folders, (v) => folderNames.get(v) ?? v),
+    owner: list(owners, (v) => ownerNames.get(v) ?? v),
+    status: list(count(rows.map((r) => r.status)), (v) => v.replace('_', ' ')),
+  };
+}
+
+/** Recent queries of an organization, newest first (for analytics). */
+export async function recentQueries(ctx: Ctx, actor: Actor, limit = 50) {
+  authorize(actor, 'audit.read');
+  return ctx.db.selectFrom('search_query').selectAll().where('org_id', '=', actor.orgId).orderBy('created_at', 'desc').limit(limit).execute();
+}
