@@ -88,8 +88,8 @@ async function resolveFilters(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQ
   const tagNames = (Array.isArray(q.tags) ? q.tags : (q.tags ?? '').split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean);
   if (tagNames.length) {
     const tags = await ctx.db.selectFrom('tag').select(['id', 'name']).where('org_id', '=', actor.orgId).where('name', 'in', tagNames).execute();
-    // An unknown tag matches nothing.
-    f.tagIds = tags.length === tagNames.length ? tags.map((t) => t.id) : ['\u0000none'];
+    // An unknown tag matches nothing (no tag has an empty id).
+    f.tagIds = tags.length === new Set(tagNames).size ? tags.map((t) => t.id) : [''];
   }
   if (q.type) f.type = q.type;
   if (q.from) f.from = q.from;
