@@ -60,6 +60,9 @@ const API_CASES: Case[] = [
   ['DELETE', (a) => `/api/v1/orgs/${a.orgSlug}/document-types/${a.typeKey}`],
   ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/settings/review`],
   ['PUT', (a) => `/api/v1/orgs/${a.orgSlug}/settings/review`, { threshold: 0 }],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/search?q=invoice`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/search/queries`],
+  ['GET', (a) => `/api/v1/orgs/${a.orgSlug}/documents/${a.documentId}/search?q=invoice`],
 ];
 
 const PAGE_CASES: Case[] = [
@@ -67,6 +70,7 @@ const PAGE_CASES: Case[] = [
   ['GET', (a) => `/o/${a.orgSlug}/members`],
   ['GET', (a) => `/o/${a.orgSlug}/teams`],
   ['GET', (a) => `/o/${a.orgSlug}/audit`],
+  ['GET', (a) => `/o/${a.orgSlug}/search?q=invoice`],
   ['GET', (a) => `/o/${a.orgSlug}/settings`],
   ['POST', (a) => `/o/${a.orgSlug}/settings`, { name: 'x' }],
   ['POST', (a) => `/o/${a.orgSlug}/members/${a.memberId}/role`, { role: 'owner' }],
