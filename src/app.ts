@@ -10,6 +10,7 @@ import { extractionRoutes } from './modules/extraction/extraction.routes';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
 import { invitationPages } from './modules/orgs/invitation.pages';
+import { searchRoutes } from './modules/search/search.routes';
 import { orgPages } from './modules/orgs/org.pages';
 import { orgRoutes } from './modules/orgs/org.routes';
 import { teamPages, teamRoutes } from './modules/teams/team.routes';
@@ -68,6 +69,7 @@ export function buildApp(deps: AppContext) {
   app.route('/api/v1/orgs/:org/documents', documentRoutes());
   app.route('/api/v1/orgs/:org/folders', folderRoutes());
   app.route('/api/v1/orgs/:org', extractionRoutes());
+  app.route('/api/v1/orgs/:org', searchRoutes());
   app.route('/api/v1/orgs', orgRoutes());
 
   // Pages
