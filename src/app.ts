@@ -10,6 +10,7 @@ import { extractionRoutes } from './modules/extraction/extraction.routes';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
 import { invitationPages } from './modules/orgs/invitation.pages';
+import { searchPages } from './modules/search/search.pages';
 import { searchRoutes } from './modules/search/search.routes';
 import { orgPages } from './modules/orgs/org.pages';
 import { orgRoutes } from './modules/orgs/org.routes';
@@ -80,6 +81,7 @@ export function buildApp(deps: AppContext) {
   app.route('/o/:org/audit', auditPages());
   // Before the library: its routes (review queue, review screens, settings) resolve the org per route.
   app.route('/o/:org', extractionPages());
+  app.route('/o/:org', searchPages());
   app.route('/o/:org/documents', documentPages());
   app.route('/', orgPages());
 
