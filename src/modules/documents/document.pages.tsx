@@ -10,6 +10,7 @@ import { AppError } from '../../shared/errors';
 import { listOrgMembers } from '../orgs/org.service';
 import { tenant } from '../orgs/tenant';
 import { getExtraction, type PresentedExtraction } from '../extraction/extraction.service';
+import { DocumentSearchBox } from '../search/search.views';
 import { flash, page } from '../web/shell';
 import type { PresentedDocument } from './document.presenter';
 import * as docs from './document.service';
@@ -99,6 +100,9 @@ async function documentView(c: C) {
   const api = `/api/v1/orgs/${slug}/documents/${id}`;
   const canEdit = d.abilities.update && !d.trashed;
   const current = d.versions.find((v) => v.current);
+  // From a search result: `page=N&hl=word,word` marks the words on page N.
+  const hlPage = Number(c.req.query('page'));
+  const hl = (c.req.query('hl') ?? '').split(',').map((w) => w.trim()).filter((w) => w && w.length <= 100).slice(0, 32);
   return page(c, { title: d.name, active: 'documents' }, (
     <div class="docview">
       <p class="crumbs">
@@ -116,11 +120,12 @@ async function documentView(c: C) {
           <section aria-labelledby="pages-h">
             <h2 id="pages-h">Pages {text.pages.length > 0 && <span class="muted">({text.pages.length})</span>}</h2>
             {text.pages.length === 0 && <p class="muted card">{isLive(d.status) ? 'The text appears here once processing is done.' : 'No text was extracted from this document.'}</p>}
-            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={processed && PREVIEW_KINDS.has(d.kind ?? '')} />)}
+            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={processed && PREVIEW_KINDS.has(d.kind ?? '')} highlight={p.number === hlPage ? hl : undefined} />)}
           </section>
           <VersionsSection d={d} base={base} api={api} canEdit={canEdit} nameOf={nameOf} />
         </div>
         <aside class="doc-side">
+          {text.pages.length > 0 && <DocumentSearchBox slug={slug} documentId={id} />}
           <section class="card">
             <h2>Details</h2>
             <dl class="meta">

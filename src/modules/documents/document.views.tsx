@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { DangerButton, Field } from '../../../views/components';
 import type { PresentedExtraction } from '../extraction/extraction.service';
 import type { PresentedDocument } from './document.presenter';
@@ -149,10 +150,29 @@ export interface PageText {
   error?: string;
 }
 
-/** One page: its image (for PDFs and images) beside its extracted text. */
-export function PageView({ p, docName, previewBase, withPreview }: { p: PageText; docName: string; previewBase: string; withPreview: boolean }) {
+/**
+ * Text with each whole-word occurrence of `words` (any case) in `<mark>`. The pieces stay
+ * text nodes, so the page's text is escaped as everywhere else.
+ */
+export function markWords(text: string, words: string[]): ComponentChildren {
+  const list = [...new Set(words.map((w) => w.trim().toLowerCase()).filter(Boolean))].sort((a, b) => b.length - a.length);
+  if (!list.length) return text;
+  const alternatives = list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})(?![\\p{L}\\p{N}])`, 'giu');
+  const out: ComponentChildren[] = [];
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    out.push(text.slice(last, m.index), <mark>{m[0]}</mark>);
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
+/** One page: its image (for PDFs and images) beside its extracted text, with `highlight` words marked. */
+export function PageView({ p, docName, previewBase, withPreview, highlight }: { p: PageText; docName: string; previewBase: string; withPreview: boolean; highlight?: string[] }) {
   return (
-    <article class={withPreview ? 'docpage' : 'docpage docpage--textonly'} id={`page-${p.number}`}>
+    <article class={withPreview ? 'docpage' : 'docpage docpage--textonly'} id={`page-${p.number}`} data-hl-page={highlight?.length ? '' : undefined}>
       <header class="docpage-head">
         <h3>Page {p.number}</h3>
         {p.source === 'ocr' ? (
@@ -170,7 +190,7 @@ export function PageView({ p, docName, previewBase, withPreview }: { p: PageText
       )}
       <div class="docpage-text">
         {p.error && <p class="error">{p.error}</p>}
-        {p.text.trim() ? <pre class="pagetext">{p.text}</pre> : <p class="muted">No text was found on this page.</p>}
+        {p.text.trim() ? <pre class="pagetext">{highlight?.length ? markWords(p.text, highlight) : p.text}</pre> : <p class="muted">No text was found on this page.</p>}
       </div>
     </article>
   );
