@@ -167,6 +167,15 @@ for (const dialect of DIALECTS) {
       expect(await only({ to: '2001-01-01' })).toEqual([]);
       // Filters hold in semantic mode too: the candidates come from the same SQL.
       expect((await lib.find('bread baking', { mode: 'semantic', folder: research })).results.map((r) => r.documentId)).toEqual([tunnel]);
+      // Inside one document, every matching passage comes back, each with its page.
+      const pages = `${TUNNEL}\f${BAKING}\f${HOLIDAY}`;
+      const long = await lib.add('pages.txt', pages);
+      await t().drainJobs();
+      const inside = await t().request('GET', `${lib.base}/documents/${long}/search?q=oven`, { token: lib.token });
+      const body = (await inside.json()) as Body;
+      expect(body.results.map((r) => r.page)).toEqual([2]);
+      const both = (await (await t().request('GET', `${lib.base}/documents/${long}/search?q=oven%20supersonic`, { token: lib.token })).json()) as Body;
+      expect(both.results.map((r) => r.page).sort()).toEqual([1, 2]);
     });
 
     it('logs what people search for, refuses bad parameters, and answers an empty query with nothing', async () => {

@@ -36,7 +36,10 @@ export const ZSearchQuery = z.object({
   status: z.enum(STATUSES).optional(),
   document: z.string().max(64).optional(),
   /** The last word may be unfinished (results while typing); such queries are not logged. */
-  prefix: z.coerce.boolean().optional(),
+  prefix: z
+    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .optional(),
 });
 export type SearchQuery = z.input<typeof ZSearchQuery>;
 
@@ -81,6 +84,9 @@ const SEMANTIC_CANDIDATES = 100;
 // A filtered semantic search ranks at most this many passages exactly.
 const FILTERED_CAP = 200_000;
 const RRF_K = 60;
+// Nearest passages less similar than this are not offered as matches when keyword matches
+// compete with them (hybrid) or inside one document, where "nearest" alone means little.
+const SEMANTIC_FLOOR = 0.2;
 
 async function resolveFilters(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQuery>): Promise<repo.ResolvedFilters> {
   const f: repo.ResolvedFilters = {};
@@ -127,7 +133,8 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
         ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readable, filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
         : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
       const ok = await repo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId));
-      semantic = hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
+      const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
+      semantic = hits.filter((h) => ok.has(h.chunkId) && h.similarity >= floor).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
     }
   }
   if (q.mode === 'semantic' && notice) {
@@ -138,12 +145,12 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
   const ranked = fuse(q.mode, keyword, semantic);
   const rows = await repo.loadChunks(ctx.db, actor.orgId, ranked.map((r) => r.chunkId));
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
-  // One result per document: its best passage.
+  // One result per document (its best passage); inside one document, every matching passage.
   const seen = new Set<string>();
   const best: { row: (typeof rows)[number]; score: number }[] = [];
   for (const r of ranked) {
     const row = byId.get(r.chunkId);
-    if (!row || seen.has(row.document_id)) continue;
+    if (!row || (!q.document && seen.has(row.document_id))) continue;
     seen.add(row.document_id);
     best.push({ row, score: r.score });
   }
