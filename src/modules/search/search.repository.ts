@@ -81,10 +81,19 @@ export function hasFilters(f: ResolvedFilters): boolean {
   return Object.values(f).some((v) => v !== undefined);
 }
 
-/** Safe full-text terms of a query: words of letters and digits, at most 32. */
+const STOPWORDS = new Set(
+  ('a an and are as at be been but by can do does for from had has have how i if in into is it its more most no not of on or ' +
+    'our so such than that the their them then there these they this to was we were what when where which who why will with would you your').split(' '),
+);
+
+/**
+ * Safe full-text terms of a query: words of letters and digits, without the commonest
+ * English words (unless nothing else is left), at most 32.
+ */
 export function queryTerms(q: string): string[] {
-  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return [...new Set(words)].slice(0, 32);
+  const words = [...new Set(q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+  const content = words.filter((w) => !STOPWORDS.has(w));
+  return (content.length ? content : words).slice(0, 32);
 }
 
 /**
