@@ -78,6 +78,15 @@ const ZConfig = z
       })
       .strict()
       .prefault({}),
+    answers: z
+      .object({
+        ollamaUrl: z.url({ protocol: /^https?$/ }).optional(),
+        model: z.string().min(1).max(200).default('llama3.2:3b'),
+        firstTokenTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(30_000),
+        totalTimeoutMs: z.coerce.number().int().min(100).max(1_800_000).default(120_000),
+      })
+      .strict()
+      .prefault({}),
     smtp: z
       .object({
         url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),
@@ -111,6 +120,8 @@ export const ENV_KEYS: Record<string, string[]> = {
   OCR_LANG: ['ocr', 'lang'],
   EMBEDDING_MODEL: ['search', 'embeddingModel'],
   MODELS_DIR: ['search', 'modelsDir'],
+  OLLAMA_URL: ['answers', 'ollamaUrl'],
+  OLLAMA_MODEL: ['answers', 'model'],
   SMTP_URL: ['smtp', 'url'],
   SMTP_FROM: ['smtp', 'from'],
 };

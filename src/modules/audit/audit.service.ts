@@ -38,6 +38,7 @@ export type AuditAction =
   | 'document.purged'
   | 'document.downloaded'
   | 'extraction.corrected'
+  | 'answers.settings_changed'
   | 'extraction.confirmed'
   | 'doctype.created'
   | 'doctype.updated'

@@ -280,6 +280,7 @@ export async function purgeDocument(ctx: Ctx, actor: Actor, id: string): Promise
   const versions = await repo.listVersions(ctx.db, actor.orgId, id);
   const previews = await repo.listPreviewKeys(ctx.db, actor.orgId, id);
   await ctx.db.transaction().execute(async (trx) => {
+    await dropDocumentIndex(trx, actor.orgId, id);
     await repo.deleteDocument(trx, actor.orgId, id);
     await recordAudit(trx, ctx.clock, ctx.meta, { action: 'document.purged', orgId: actor.orgId, actorId: actor.userId, targetType: 'document', targetId: id, data: { name: doc.name } });
   });

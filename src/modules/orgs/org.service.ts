@@ -48,7 +48,7 @@ async function uniqueSlug(db: Db, name: string): Promise<string> {
 /** Creates an organization owned by `userId`, inside the caller's transaction. */
 export async function createOrgWithOwner(ctx: Ctx, db: Db, userId: string, name: string): Promise<Org> {
   const now = ctx.clock.now().toISOString();
-  const org: Org = { id: newId(), name: ZOrgName.parse(name), slug: await uniqueSlug(db, name), review_threshold: 0.8, created_at: now, updated_at: now };
+  const org: Org = { id: newId(), name: ZOrgName.parse(name), slug: await uniqueSlug(db, name), review_threshold: 0.8, content_version: 0, created_at: now, updated_at: now };
   await repo.insertOrg(db, org);
   await repo.insertMember(db, { org_id: org.id, user_id: userId, role: 'owner', created_at: now });
   await recordAudit(db, ctx.clock, ctx.meta, { action: 'org.created', orgId: org.id, actorId: userId, targetType: 'org', targetId: org.id, data: { name: org.name } });

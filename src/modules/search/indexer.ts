@@ -39,6 +39,7 @@ const bytesOf = (v: Float32Array) => new Uint8Array(v.buffer.slice(v.byteOffset,
 /** Replaces a document's passages and vectors (inside the pipeline's final transaction). */
 export async function writeIndex(trx: Db, dialect: Dialect, doc: { org_id: string; id: string; deleted_at: string | null }, versionId: string, prepared: PreparedIndex, now: string): Promise<void> {
   await repo.deleteChunksOfDocument(trx, doc.org_id, doc.id);
+  await repo.bumpContentVersion(trx, doc.org_id);
   const ids = await repo.insertChunks(
     trx,
     prepared.chunks.map((c) => ({ org_id: doc.org_id, document_id: doc.id, version_id: versionId, page: c.page, ord: c.ord, heading: c.heading, text: c.text, tokens: c.tokens, created_at: now })),
@@ -52,6 +53,7 @@ export async function writeIndex(trx: Db, dialect: Dialect, doc: { org_id: strin
 
 /** A document went to the trash (`del`) or came back (`put`): its vectors follow. */
 export async function setDocumentVisible(trx: Db, dialect: Dialect, orgId: string, documentId: string, visible: boolean): Promise<void> {
+  await repo.bumpContentVersion(trx, orgId);
   const rows = await repo.vectorsOfDocument(trx, orgId, documentId);
   await logVectorChanges(trx, dialect, rows.map((r) => ({ model: r.model, org_id: r.org_id, chunk_id: Number(r.chunk_id), op: visible ? ('put' as const) : ('del' as const) })));
 }
@@ -59,4 +61,5 @@ export async function setDocumentVisible(trx: Db, dialect: Dialect, orgId: strin
 /** A new version replaces the document's text: the old passages leave every index at once. */
 export async function dropDocumentIndex(trx: Db, orgId: string, documentId: string): Promise<void> {
   await repo.deleteChunksOfDocument(trx, orgId, documentId);
+  await repo.bumpContentVersion(trx, orgId);
 }

@@ -256,3 +256,27 @@ export async function pendingJob(db: Db, type: string, payload: string): Promise
   const rows = await db.selectFrom('job').select(['id', 'payload']).where('type', '=', type).where('status', 'in', ['queued', 'running']).execute();
   return rows.find((r) => JSON.stringify(JSON.parse(r.payload)) === payload)?.id ?? null;
 }
+
+/** Marks that an organization's searchable content changed (cached answers keyed on the old version stop matching). */
+export async function bumpContentVersion(db: Db, orgId: string): Promise<void> {
+  await db.updateTable('org').set((eb) => ({ content_version: eb('content_version', '+', 1) })).where('id', '=', orgId).execute();
+}
+
+export async function contentVersion(db: Db, orgId: string): Promise<number> {
+  const row = await db.selectFrom('org').select('content_version').where('id', '=', orgId).executeTakeFirst();
+  return Number(row?.content_version ?? 0);
+}
+
+/** The first passages of a document's current version, in reading order. */
+export async function documentPassages(db: Db, orgId: string, documentId: string, limit: number) {
+  return db
+    .selectFrom('chunk')
+    .innerJoin('document', 'document.id', 'chunk.document_id')
+    .select(['chunk.id', 'chunk.page', 'chunk.heading', 'chunk.text'])
+    .where('chunk.org_id', '=', orgId)
+    .where('chunk.document_id', '=', documentId)
+    .where((eb) => eb('chunk.version_id', '=', eb.ref('document.current_version_id')))
+    .orderBy('chunk.ord')
+    .limit(limit)
+    .execute();
+}

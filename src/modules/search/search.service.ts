@@ -116,34 +116,7 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
   const empty = { type: [], tag: [], folder: [], owner: [], status: [] };
   if (!text) return { query: text, mode: q.mode, results: [], total: 0, facets: empty, tookMs: 0 };
 
-  const filters = await resolveFilters(ctx, actor, q);
-  const readable = readableDocuments(actor);
-  const terms = repo.queryTerms(text);
-  let notice: string | undefined;
-
-  const keyword = q.mode === 'semantic' ? [] : await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
-  let semantic: { chunkId: number; score: number }[] = [];
-  if (q.mode !== 'keyword') {
-    const model = await activeModel(ctx);
-    const partition = readablePartition(actor);
-    if (!model) notice = 'Semantic search is unavailable: the embedding model is not installed or the index is still being built. Showing keyword matches.';
-    else if (partition) {
-      const [vector] = await ctx.search.embed([text], 'query', model.info);
-      const hits = repo.hasFilters(filters)
-        ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readable, filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
-        : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
-      const ok = await repo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId));
-      const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
-      semantic = hits.filter((h) => ok.has(h.chunkId) && h.similarity >= floor).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
-    }
-  }
-  if (q.mode === 'semantic' && notice) {
-    // Without a model, a semantic request falls back to keywords rather than showing nothing.
-    semantic = await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
-  }
-
-  const ranked = fuse(q.mode, keyword, semantic);
-  const rows = await repo.loadChunks(ctx.db, actor.orgId, ranked.map((r) => r.chunkId));
+  const { ranked, rows, terms, notice } = await rankPassages(ctx, actor, q, text);
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   // One result per document (its best passage); inside one document, every matching passage.
   const seen = new Set<string>();
@@ -172,6 +145,39 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
     });
   }
   return { query: text, mode: q.mode, results, total: best.length, facets, ...(notice ? { notice } : {}), tookMs };
+}
+
+/** Both legs over readable, filtered passages, fused; the passages loaded with their documents. */
+async function rankPassages(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQuery>, text: string) {
+  const filters = await resolveFilters(ctx, actor, q);
+  const readable = readableDocuments(actor);
+  const terms = repo.queryTerms(text);
+  let notice: string | undefined;
+
+  const keyword = q.mode === 'semantic' ? [] : await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
+  let semantic: { chunkId: number; score: number }[] = [];
+  if (q.mode !== 'keyword') {
+    const model = await activeModel(ctx);
+    const partition = readablePartition(actor);
+    if (!model) notice = 'Semantic search is unavailable: the embedding model is not installed or the index is still being built. Showing keyword matches.';
+    else if (partition) {
+      const [vector] = await ctx.search.embed([text], 'query', model.info);
+      const hits = repo.hasFilters(filters)
+        ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readable, filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
+        : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
+      const ok = await repo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId));
+      const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
+      semantic = hits.filter((h) => ok.has(h.chunkId) && h.similarity >= floor).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
+    }
+  }
+  if (q.mode === 'semantic' && notice) {
+    // Without a model, a semantic request falls back to keywords rather than showing nothing.
+    semantic = await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
+  }
+
+  const ranked = fuse(q.mode, keyword, semantic);
+  const rows = await repo.loadChunks(ctx.db, actor.orgId, ranked.map((r) => r.chunkId));
+  return { ranked, rows, terms, notice };
 }
 
 /** Reciprocal rank fusion for hybrid; a single leg keeps its own order and score. */
@@ -216,4 +222,40 @@ async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string;
 export async function recentQueries(ctx: Ctx, actor: Actor, limit = 50) {
   authorize(actor, 'audit.read');
   return ctx.db.selectFrom('search_query').selectAll().where('org_id', '=', actor.orgId).orderBy('created_at', 'desc').limit(limit).execute();
+}
+
+/** A passage retrieved to answer a question. */
+export interface RetrievedPassage {
+  chunkId: number;
+  documentId: string;
+  name: string;
+  page: number;
+  heading: string | null;
+  text: string;
+  score: number;
+}
+
+/**
+ * The best passages for a question (hybrid search over what the actor may read, optionally
+ * inside a folder or a document), at most `perDocument` from one document. Not logged.
+ */
+export async function retrievePassages(ctx: Ctx, actor: Actor, input: { q: string; folder?: string; document?: string; limit: number; perDocument?: number }): Promise<{ passages: RetrievedPassage[]; terms: string[] }> {
+  authorize(actor, 'document.read');
+  const q = ZSearchQuery.parse({ q: input.q.slice(0, 1000), mode: 'hybrid', folder: input.folder, document: input.document });
+  const text = q.q.trim();
+  if (!text) return { passages: [], terms: [] };
+  const { ranked, rows, terms } = await rankPassages(ctx, actor, q, text);
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const perDoc = new Map<string, number>();
+  const passages: RetrievedPassage[] = [];
+  for (const r of ranked) {
+    const row = byId.get(r.chunkId);
+    if (!row) continue;
+    const n = perDoc.get(row.document_id) ?? 0;
+    if (n >= (input.perDocument ?? 2)) continue;
+    perDoc.set(row.document_id, n + 1);
+    passages.push({ chunkId: r.chunkId, documentId: row.document_id, name: row.name, page: row.page, heading: row.heading, text: row.text, score: r.score });
+    if (passages.length >= input.limit) break;
+  }
+  return { passages, terms };
 }

@@ -10,6 +10,8 @@ export interface OrgTable {
   slug: string;
   /** Extracted fields below this confidence (0..1) send a document to the review queue. */
   review_threshold: number;
+  /** Changes whenever the organization's searchable content changes (answers are cached on it). */
+  content_version: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -132,6 +134,11 @@ export interface DB {
   vector_change: VectorChangeTable;
   embedding_model: EmbeddingModelTable;
   search_query: SearchQueryTable;
+  llm_settings: LlmSettingsTable;
+  answer_thread: AnswerThreadTable;
+  answer_message: AnswerMessageTable;
+  answer_feedback: AnswerFeedbackTable;
+  answer_cache: AnswerCacheTable;
 }
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_review' | 'needs_password' | 'failed' | 'unsupported';
@@ -385,3 +392,67 @@ export interface SearchQueryTable {
 
 export type Chunk = Selectable<ChunkTable>;
 export type EmbeddingModelRow = Selectable<EmbeddingModelTable>;
+
+/** An organization's local LLM (Ollama) settings; absent or null URL: extractive answers only. */
+export interface LlmSettingsTable {
+  org_id: string;
+  ollama_url: string | null;
+  model: string | null;
+  first_token_timeout_ms: number;
+  total_timeout_ms: number;
+  /** Prompt + completion tokens per calendar month; null: no quota. */
+  monthly_token_quota: number | null;
+  user_questions_per_hour: number;
+  updated_at: string;
+}
+
+export interface AnswerThreadTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  title: string;
+  /** JSON `{folderId?, documentId?}`. */
+  scope: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AnswerMessageTable {
+  id: string;
+  org_id: string;
+  thread_id: string;
+  user_id: string;
+  question: string;
+  answer: string;
+  /** JSON array of `{n, documentId, name, page, quote}`. */
+  citations: string;
+  degraded: number;
+  reason: string | null;
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached: number;
+  took_ms: number;
+  created_at: string;
+}
+
+export interface AnswerFeedbackTable {
+  message_id: string;
+  user_id: string;
+  org_id: string;
+  rating: number;
+  comment: string | null;
+  created_at: string;
+}
+
+export interface AnswerCacheTable {
+  key: string;
+  org_id: string;
+  content_version: number;
+  result: string;
+  created_at: string;
+}
+
+export type AnswerThread = Selectable<AnswerThreadTable>;
+export type AnswerMessage = Selectable<AnswerMessageTable>;
+export type LlmSettings = Selectable<LlmSettingsTable>;
