@@ -253,11 +253,11 @@ export async function giveFeedback(ctx: Ctx, actor: Actor, messageId: string, in
 
 export const ZLlmSettings = z
   .object({
-    ollamaUrl: z.union([z.url({ protocol: /^https?$/ }), z.literal(''), z.null()]).transform((v) => v || null),
+    ollamaUrl: z.union([z.null(), z.literal(''), z.url({ protocol: /^https?$/ })]).transform((v) => v || null),
     model: z.string().trim().min(1).max(200).regex(/^[\w.:/-]+$/, 'a model name such as llama3.2:3b'),
     firstTokenTimeoutMs: z.coerce.number().int().min(1000).max(600_000),
     totalTimeoutMs: z.coerce.number().int().min(1000).max(1_800_000),
-    monthlyTokenQuota: z.union([z.coerce.number().int().min(0).max(1e12), z.literal(''), z.null()]).transform((v) => (v === '' || v === null ? null : v)),
+    monthlyTokenQuota: z.union([z.null(), z.literal(''), z.coerce.number().int().min(0).max(1e12)]).transform((v) => (v === '' || v === null ? null : v)),
     userQuestionsPerHour: z.coerce.number().int().min(1).max(10_000),
   })
   .strict();

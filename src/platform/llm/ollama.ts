@@ -34,7 +34,7 @@ function classify(err: unknown, timedOut: string | null, signal?: AbortSignal): 
   if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|EAI_AGAIN|UND_ERR_SOCKET/.test(code) || /fetch failed/i.test(e?.message ?? '')) {
     return { kind: 'failed', reason: 'down', message: 'The language model server cannot be reached.', text: '' };
   }
-  if (e instanceof SyntaxError || /JSON/i.test(e?.message ?? '')) return { kind: 'failed', reason: 'malformed', message: 'The language model server sent a reply Folio cannot read.', text: '' };
+  if (e instanceof SyntaxError || /JSON|did not receive done/i.test(e?.message ?? '')) return { kind: 'failed', reason: 'malformed', message: 'The language model server sent a reply Folio cannot read.', text: '' };
   return { kind: 'failed', reason: 'error', message: `The language model server refused the request: ${(e?.message ?? String(err)).slice(0, 200)}`, text: '' };
 }
 
