@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sql } from 'kysely';
+import { answerRoutes } from './modules/answers/answer.routes';
 import { auditPages, auditRoutes } from './modules/audit/audit.routes';
 import { authPages } from './modules/auth/auth.pages';
 import { documentPages } from './modules/documents/document.pages';
@@ -71,6 +72,7 @@ export function buildApp(deps: AppContext) {
   app.route('/api/v1/orgs/:org/folders', folderRoutes());
   app.route('/api/v1/orgs/:org', extractionRoutes());
   app.route('/api/v1/orgs/:org', searchRoutes());
+  app.route('/api/v1/orgs/:org', answerRoutes());
   app.route('/api/v1/orgs', orgRoutes());
 
   // Pages
