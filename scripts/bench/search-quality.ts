@@ -25,7 +25,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readableDocuments } from '../../src/authz';
+import { sql } from 'kysely';
+import { type Actor, readableDocuments } from '../../src/authz';
 import { ingestDocument } from '../../src/modules/documents/document.service';
 import { type ChunkOptions, chunkPages, DEFAULT_CHUNKING, embeddingText } from '../../src/modules/search/chunker';
 import { writeIndex, prepareIndex, type PreparedIndex } from '../../src/modules/search/indexer';
@@ -33,7 +34,7 @@ import { activeModel, modelId, syncEmbeddingModel } from '../../src/modules/sear
 import * as searchRepo from '../../src/modules/search/search.repository';
 import { search, type SearchMode } from '../../src/modules/search/search.service';
 import { extractText } from '../../src/platform/formats';
-import type { Actor } from '../../src/authz';
+import { vectorFromBytes } from '../../src/platform/search/vector-index';
 import { arg, type BenchApp, createOrgWithMember, flag, load, mb, openBenchApp, percentile, seconds } from './search-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -243,6 +244,9 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
     docsOf(l.sem.slice(0, o.semN)).forEach((d, i) => score.set(d, (score.get(d) ?? 0) + (o.wSem ?? 1) / (o.k + i + 1)));
     return [...score].sort((a, b) => b[1] - a[1]).map(([d]) => d);
   };
+  // Equal keyword scores in the first 11 passages: their order (and so nDCG@10) follows passage ids, i.e. load order.
+  const tied = legs.filter((l) => l.kw.slice(0, 11).some((h, i, a) => i > 0 && h.score === a[i - 1].score)).length;
+  console.log(`\nkeyword leg: ${tied} of ${legs.length} queries have equal scores among their first 11 passages`);
   // How much the coarse stage (sign bits, Hamming) loses: nearest(100) against exact cosine over every passage.
   const allChunks = [...docOf.keys()];
   let overlap = 0;
@@ -252,7 +256,62 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
     const exact = await ctx.search.vectors.rank(model.id, allChunks, vec, 100);
     overlap += exact.filter((h) => approx.has(h.chunkId)).length / exact.length;
   }
-  console.log(`\nvector index: nearest(100) finds ${((overlap / queries.length) * 100).toFixed(1)}% of the exact cosine top 100 (coarse stage: the 400 nearest by Hamming distance of the sign bits, of ${allChunks.length} passages)`);
+  console.log(`vector index: nearest(100) finds ${((overlap / queries.length) * 100).toFixed(1)}% of the exact cosine top 100 (coarse stage: the 400 nearest by Hamming distance of the sign bits, of ${allChunks.length} passages)`);
+  // Fewer coarse candidates (the latency benchmark's proposal): the same two stages in plain code, coarse k varied.
+  const stored = await ctx.db.selectFrom('chunk_vector').select(['chunk_id', 'vector']).where('model', '=', model.id).execute();
+  const floats = stored.map((r) => ({ id: Number(r.chunk_id), v: vectorFromBytes(r.vector) }));
+  const signs = (v: Float32Array) => {
+    const out = new Uint32Array(v.length / 32);
+    for (let i = 0; i < v.length; i++) if (v[i] > 0) out[i >> 5] |= 1 << (i & 31);
+    return out;
+  };
+  const popcount = (x: number) => {
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  };
+  const bits = floats.map((f) => signs(f.v));
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+  const queryVectors = new Map<string, Float32Array>();
+  for (const q of queries) queryVectors.set(q._id, (await ctx.search.embed([q.text], 'query', model.info))[0]);
+  for (const coarse of [400, 200, 100, 0]) {
+    const semLegs = new Map<string, Leg>();
+    for (const q of queries) {
+      const qv = queryVectors.get(q._id)!;
+      const qb = signs(qv);
+      let candidates = floats.map((_, i) => i);
+      if (coarse) {
+        const dist = bits.map((b) => b.reduce((s, w, j) => s + popcount(w ^ qb[j]), 0));
+        candidates = candidates.sort((a, b) => dist[a] - dist[b]).slice(0, coarse);
+      }
+      semLegs.set(q._id, candidates.map((i) => ({ chunkId: floats[i].id, score: dot(floats[i].v, qv) })).sort((a, b) => b.score - a.score).slice(0, 100));
+    }
+    console.log(`semantic leg, ${coarse ? `coarse k ${coarse}` : 'exact (no coarse stage)'}: ${evaluate((l) => docsOf(semLegs.get(l.q)!))}; with keyword, RRF k 60: ${evaluate((l) => rrf({ ...l, sem: semLegs.get(l.q)! }, { k: 60, kwN: 400, semN: 100, level: 'chunk' }))}`);
+  }
+
+  // The latency benchmark's proposal: leave out words found in more than a share of the passages.
+  const df = new Map<string, number>();
+  const countOf = async (term: string) => {
+    if (!df.has(term)) {
+      const n = app.database.sqlite
+        ? (app.database.sqlite.prepare('select count(*) as n from chunk_fts where chunk_fts match ?').get(`"${term}"`) as { n: number }).n
+        : Number((await sql<{ n: number }>`select count(*)::int as n from chunk where tsv @@ to_tsquery('english', ${`'${term}'`})`.execute(ctx.db)).rows[0].n);
+      df.set(term, n);
+    }
+    return df.get(term)!;
+  };
+  const pruned: { q: string; kw: Leg }[] = [];
+  for (const share of [0.2, 0.05]) {
+    for (const q of queries) {
+      const terms = searchRepo.queryTerms(q.text);
+      for (const t of terms) await countOf(t);
+      const kept = terms.filter((t) => df.get(t)! <= share * allChunks.length);
+      const use = kept.length ? kept : [...terms].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 1);
+      pruned.push({ q: q._id, kw: await searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, use, { limit: 400, prefixLast: false }) });
+    }
+    const byQuery = new Map(pruned.splice(0).map((p) => [p.q, p.kw]));
+    console.log(`keyword leg without words in > ${share * 100}% of passages: ${evaluate((l) => docsOf(byQuery.get(l.q)!))}`);
+  }
   console.log('\nexplore (outside search(); same legs, re-fused; "current" = RRF k 60 over passages, 400 keyword + 100 semantic candidates):');
   console.log(`  keyword leg alone (400)                 ${evaluate((l) => docsOf(l.kw.slice(0, 400)))}`);
   console.log(`  semantic leg alone (100)                ${evaluate((l) => docsOf(l.sem.slice(0, 100)))}`);
