@@ -100,9 +100,11 @@ async function documentView(c: C) {
   const api = `/api/v1/orgs/${slug}/documents/${id}`;
   const canEdit = d.abilities.update && !d.trashed;
   const current = d.versions.find((v) => v.current);
-  // From a search result: `page=N&hl=word,word` marks the words on page N.
+  // From a search result: `page=N&hl=word,word` marks the words on page N; from a citation,
+  // `quote=` marks the quoted sentence there (the words when it cannot be found).
   const hlPage = Number(c.req.query('page'));
   const hl = (c.req.query('hl') ?? '').split(',').map((w) => w.trim()).filter((w) => w && w.length <= 100).slice(0, 32);
+  const quote = (c.req.query('quote') ?? '').trim().slice(0, 1000);
   return page(c, { title: d.name, active: 'documents' }, (
     <div class="docview">
       <p class="crumbs">
@@ -120,7 +122,7 @@ async function documentView(c: C) {
           <section aria-labelledby="pages-h">
             <h2 id="pages-h">Pages {text.pages.length > 0 && <span class="muted">({text.pages.length})</span>}</h2>
             {text.pages.length === 0 && <p class="muted card">{isLive(d.status) ? 'The text appears here once processing is done.' : 'No text was extracted from this document.'}</p>}
-            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={processed && PREVIEW_KINDS.has(d.kind ?? '')} highlight={p.number === hlPage ? hl : undefined} />)}
+            {text.pages.map((p) => <PageView p={p} docName={d.name} previewBase={`${api}/pages`} withPreview={processed && PREVIEW_KINDS.has(d.kind ?? '')} highlight={p.number === hlPage ? hl : undefined} quote={p.number === hlPage && quote ? quote : undefined} />)}
           </section>
           <VersionsSection d={d} base={base} api={api} canEdit={canEdit} nameOf={nameOf} />
         </div>

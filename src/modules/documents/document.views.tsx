@@ -169,10 +169,31 @@ export function markWords(text: string, words: string[]): ComponentChildren {
   return out;
 }
 
-/** One page: its image (for PDFs and images) beside its extracted text, with `highlight` words marked. */
-export function PageView({ p, docName, previewBase, withPreview, highlight }: { p: PageText; docName: string; previewBase: string; withPreview: boolean; highlight?: string[] }) {
+/**
+ * Where `quote` first occurs in `text`, whatever the spacing and case between its words
+ * (passages are stored with their line breaks folded into spaces): `[start, end)`.
+ */
+export function findQuote(text: string, quote: string): [number, number] | undefined {
+  const words = quote.trim().split(/\s+/).filter(Boolean).slice(0, 200);
+  if (!words.length) return undefined;
+  const m = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'), 'iu').exec(text);
+  return m ? [m.index, m.index + m[0].length] : undefined;
+}
+
+/** The page's text with the quoted sentence in one `<mark class="quote">`, or else the `words` marked. */
+function markedText(text: string, words: string[] | undefined, quote: string | undefined): ComponentChildren {
+  const at = quote ? findQuote(text, quote) : undefined;
+  if (at) return [text.slice(0, at[0]), <mark class="quote" data-quote>{text.slice(at[0], at[1])}</mark>, text.slice(at[1])];
+  return words?.length ? markWords(text, words) : text;
+}
+
+/**
+ * One page: its image (for PDFs and images) beside its extracted text, with `highlight`
+ * words marked, or the `quote` sentence when it is on the page.
+ */
+export function PageView({ p, docName, previewBase, withPreview, highlight, quote }: { p: PageText; docName: string; previewBase: string; withPreview: boolean; highlight?: string[]; quote?: string }) {
   return (
-    <article class={withPreview ? 'docpage' : 'docpage docpage--textonly'} id={`page-${p.number}`} data-hl-page={highlight?.length ? '' : undefined}>
+    <article class={withPreview ? 'docpage' : 'docpage docpage--textonly'} id={`page-${p.number}`} data-hl-page={highlight?.length || quote ? '' : undefined}>
       <header class="docpage-head">
         <h3>Page {p.number}</h3>
         {p.source === 'ocr' ? (
@@ -190,7 +211,7 @@ export function PageView({ p, docName, previewBase, withPreview, highlight }: { 
       )}
       <div class="docpage-text">
         {p.error && <p class="error">{p.error}</p>}
-        {p.text.trim() ? <pre class="pagetext">{highlight?.length ? markWords(p.text, highlight) : p.text}</pre> : <p class="muted">No text was found on this page.</p>}
+        {p.text.trim() ? <pre class="pagetext">{markedText(p.text, highlight, quote)}</pre> : <p class="muted">No text was found on this page.</p>}
       </div>
     </article>
   );
