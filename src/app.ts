@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sql } from 'kysely';
+import { answerPages } from './modules/answers/answer.pages';
 import { answerRoutes } from './modules/answers/answer.routes';
 import { auditPages, auditRoutes } from './modules/audit/audit.routes';
 import { authPages } from './modules/auth/auth.pages';
@@ -84,6 +85,7 @@ export function buildApp(deps: AppContext) {
   // Before the library: its routes (review queue, review screens, settings) resolve the org per route.
   app.route('/o/:org', extractionPages());
   app.route('/o/:org', searchPages());
+  app.route('/o/:org', answerPages());
   app.route('/o/:org/documents', documentPages());
   app.route('/', orgPages());
 

@@ -9,6 +9,7 @@ import type { AppEnv } from '../../platform/http/types';
 import { AppError } from '../../shared/errors';
 import { listOrgMembers } from '../orgs/org.service';
 import { tenant } from '../orgs/tenant';
+import { AskBox } from '../answers/answer.views';
 import { getExtraction, type PresentedExtraction } from '../extraction/extraction.service';
 import { DocumentSearchBox } from '../search/search.views';
 import { flash, page } from '../web/shell';
@@ -60,6 +61,7 @@ async function libraryView(c: C, folderForm: { error?: string; draft?: string } 
         </PageHeader>
         {folder && folder.path.length > 1 && <p class="muted crumbs">{folder.path.join(' › ')}</p>}
         {mayCreate && !trash && <UploadZone slug={slug} folders={tree} folder={q.folder} />}
+        {folder && !trash && <AskBox slug={slug} scope={{ folderId: folder.id }} title={`Ask about ${folder.name}`} hint="Answers come from the documents in this folder and the folders inside it." />}
         {trash && <p class="muted">Documents in the trash can be restored, or deleted for good from their page.</p>}
         <FilterBar slug={slug} q={q} tags={tags} />
         {mayCreate && list.documents.length > 0 && <BulkBar slug={slug} q={q} folders={tree} back={libraryHref(slug, q)} />}
@@ -128,6 +130,7 @@ async function documentView(c: C) {
         </div>
         <aside class="doc-side">
           {text.pages.length > 0 && <DocumentSearchBox slug={slug} documentId={id} />}
+          {text.pages.length > 0 && !d.trashed && <AskBox slug={slug} scope={{ documentId: id }} title="Ask this document" placeholder="A question about this document" summarize={id} />}
           <section class="card">
             <h2>Details</h2>
             <dl class="meta">

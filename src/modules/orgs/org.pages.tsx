@@ -233,6 +233,11 @@ export function orgPages() {
           <p class="muted">The confidence below which documents wait for review, and this organization's own document types.</p>
           <p><a href={`/o/${c.get('org')!.slug}/settings/extraction`}>Extraction settings</a></p>
         </section>
+        <section class="card">
+          <h2>Answers</h2>
+          <p class="muted">The Ollama server and model that answer questions, time limits, and limits on use.</p>
+          <p><a href={`/o/${c.get('org')!.slug}/settings/answers`}>Answer settings</a></p>
+        </section>
       </>
     ));
 

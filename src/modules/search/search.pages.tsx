@@ -10,6 +10,7 @@ import { requireUser } from '../../platform/http/auth';
 import { renderFragment } from '../../platform/http/render';
 import { type AppEnv, isHtmx } from '../../platform/http/types';
 import { AppError } from '../../shared/errors';
+import { AskBox } from '../answers/answer.views';
 import { getDocument } from '../documents/document.service';
 import { listTypes } from '../extraction/doctype.service';
 import { tenant } from '../orgs/tenant';
@@ -86,6 +87,8 @@ async function searchView(c: C) {
     <div class="searchpage">
       <PageHeader title="Search" />
       <SearchForm slug={slug} s={s} />
+      {/* The folder filter joins the ask form from inside the results (see ActiveFilters), so it follows htmx searches. */}
+      <AskBox slug={slug} hint="Answers come from the documents you can read, within the folder filter when one is set, with a link to the page behind each statement." />
       <div id="search-results">
         <SearchResults slug={slug} s={s} r={r} error={error} typeNames={typeNames} />
       </div>

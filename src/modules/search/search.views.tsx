@@ -154,6 +154,7 @@ function ActiveFilters({ slug, s, labels }: { slug: string; s: SearchState; labe
     <>
       {(['type', 'folder', 'owner', 'status'] as const).map((key) => s[key] && <input type="hidden" name={key} value={s[key]} form="search-form" />)}
       {s.tags.length > 0 && <input type="hidden" name="tags" value={s.tags.join(',')} form="search-form" />}
+      {s.folder && <input type="hidden" name="folderId" value={s.folder} form="ask-form" />}
       {active.length > 0 && (
         <p class="taglist activefilters">
           <span class="muted small">Filtered by</span>

@@ -33,6 +33,7 @@ async function orgNav(c: Context<AppEnv>): Promise<NavItem[] | undefined> {
     { key: 'overview', label: 'Overview', href: base },
     can(actor, 'document.read') && { key: 'documents', label: 'Documents', href: `${base}/documents` },
     can(actor, 'document.read') && { key: 'search', label: 'Search', href: `${base}/search` },
+    can(actor, 'document.read') && { key: 'answers', label: 'Answers', href: `${base}/answers` },
     can(actor, 'document.read') && { key: 'review', label: waiting ? `Review (${waiting})` : 'Review', href: `${base}/review` },
     can(actor, 'member.read') && { key: 'members', label: 'Members', href: `${base}/members` },
     can(actor, 'team.read') && { key: 'teams', label: 'Teams', href: `${base}/teams` },

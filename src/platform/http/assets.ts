@@ -12,6 +12,7 @@ const FILES: Record<string, { path: string; type: string }> = {
   'folio.js': { path: `${VIEWS}folio.js`, type: 'text/javascript; charset=utf-8' },
   'review.js': { path: `${VIEWS}review.js`, type: 'text/javascript; charset=utf-8' },
   'search.js': { path: `${VIEWS}search.js`, type: 'text/javascript; charset=utf-8' },
+  'ask.js': { path: `${VIEWS}ask.js`, type: 'text/javascript; charset=utf-8' },
   'favicon.svg': { path: `${VIEWS}favicon.svg`, type: 'image/svg+xml' },
   'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
 };
