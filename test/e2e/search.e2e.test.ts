@@ -49,9 +49,10 @@ describe.skipIf(browserMissing())('search in Chromium', () => {
 
     await page.goto(`${orgPath}/documents`);
     await page.getByLabel('Tags').first().fill('stations');
-    await page.setInputFiles('#f-upload', [{ name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from(LIGHTHOUSE) }]);
+    // Each upload ends with the page reloading; the next one starts on the reloaded page.
+    await Promise.all([page.waitForEvent('load'), page.setInputFiles('#f-upload', [{ name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from(LIGHTHOUSE) }])]);
     await page.locator('tbody tr', { hasText: 'lighthouse.txt' }).waitFor();
-    await page.setInputFiles('#f-upload', [{ name: 'bakery.txt', mimeType: 'text/plain', buffer: Buffer.from(BAKERY) }]);
+    await Promise.all([page.waitForEvent('load'), page.setInputFiles('#f-upload', [{ name: 'bakery.txt', mimeType: 'text/plain', buffer: Buffer.from(BAKERY) }])]);
     await page.locator('tbody tr', { hasText: 'bakery.txt' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('tbody tr.docrow--ready').length === 2, undefined, { timeout: 60_000 });
   });
