@@ -118,10 +118,20 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
   log.info({ model: config.search.embeddingModel, status: modelStatus }, 'embedding model');
   const consume = new ConsumeWatcher(ctx, { log: log.child({ component: 'consume' }) });
   consume.start();
+  // SQLite keeps its planner statistics fresh as tables grow (Postgres's autovacuum does it there).
+  const optimize = setInterval(() => {
+    try {
+      database.sqlite?.pragma('optimize');
+    } catch (err) {
+      log.warn({ err }, 'database optimize failed');
+    }
+  }, 60 * 60_000);
+  optimize.unref();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
+      clearInterval(optimize);
       await new Promise<void>((r) => server.close(() => r()));
       await consume.stop();
       await runner.stop({ timeoutMs: 25_000 });

@@ -163,16 +163,19 @@ export async function candidateChunks(db: Db, readable: DocCondition, filters: R
  */
 export async function readableChunks(db: Db, readable: DocCondition, chunkIds: number[]): Promise<Set<number>> {
   const out = new Set<number>();
+  // Two index lookups (passages by id, then their documents) rather than one join whose
+  // plan depends on table statistics.
   for (let i = 0; i < chunkIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('chunk')
-      .innerJoin('document', 'document.id', 'chunk.document_id')
-      .select('chunk.id')
-      .where('chunk.id', 'in', chunkIds.slice(i, i + 500))
+    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
+    if (!chunks.length) continue;
+    const docs = await db
+      .selectFrom('document')
+      .select(['document.id', 'document.current_version_id'])
+      .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
       .where(readable)
-      .where((eb) => eb('chunk.version_id', '=', eb.ref('document.current_version_id')))
       .execute();
-    for (const r of rows) out.add(Number(r.id));
+    const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
+    for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
   }
   return out;
 }

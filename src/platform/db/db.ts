@@ -37,6 +37,8 @@ export function createDb(url: string, opts: { poolSize?: number; searchPath?: st
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqliteVec.load(sqlite);
+    // Table statistics for the query planner, refreshed for tables that changed much.
+    sqlite.pragma('optimize = 0x10002');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, dialect: 'sqlite', sqlite, destroy: () => db.destroy() };
   }
