@@ -111,8 +111,11 @@ export async function keywordSearch(
 ): Promise<{ chunkId: number; score: number }[]> {
   if (!terms.length) return [];
   const current = (eb: ExpressionBuilder<DB, 'chunk' | 'document'>) => eb('chunk.version_id', '=', eb.ref('document.current_version_id'));
+  const isPrefix = (i: number) => opts.prefixLast && i === terms.length - 1;
+  const common = await commonTerms(db, dialect, terms, opts.prefixLast);
   if (dialect === 'sqlite') {
-    const match = terms.map((t, i) => `"${t}"${opts.prefixLast && i === terms.length - 1 ? '*' : ''}`).join(' OR ');
+    const q = terms.map((t, i) => `"${t}"${isPrefix(i) ? '*' : ''}`);
+    const match = combine(q, terms.map((t) => common.has(t)), ' OR ', ' AND ');
     const rows = await db
       .selectFrom(sql<{ rowid: number; rank: number }>`(select rowid, bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${match})`.as('m'))
       .innerJoin('chunk', 'chunk.id', 'm.rowid')
@@ -126,8 +129,8 @@ export async function keywordSearch(
       .execute();
     return rows.map((r) => ({ chunkId: Number(r.id), score: -Number(r.rank) }));
   }
-  const tsq = terms.map((t, i) => `'${t}'${opts.prefixLast && i === terms.length - 1 ? ':*' : ''}`).join(' | ');
-  const query = sql`to_tsquery('english', ${tsq})`;
+  const q = terms.map((t, i) => `'${t}'${isPrefix(i) ? ':*' : ''}`);
+  const query = sql`to_tsquery('english', ${combine(q, terms.map((t) => common.has(t)), ' | ', ' & ')})`;
   const rows = await db
     .selectFrom('chunk')
     .innerJoin('document', 'document.id', 'chunk.document_id')
@@ -140,6 +143,56 @@ export async function keywordSearch(
     .limit(opts.limit)
     .execute();
   return rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.rank) }));
+}
+
+/**
+ * The match expression: any word, but a passage must hold at least one of the query's
+ * rarer words when there are some ("common terms": words found in a large share of all
+ * passages still count in the ranking, yet alone they do not make a match, so a question
+ * full of everyday words is not ranked over the whole library). Only common words: all of them.
+ */
+function combine(q: string[], isCommon: boolean[], or: string, and: string): string {
+  const rare = q.filter((_, i) => !isCommon[i]);
+  if (rare.length === q.length) return q.join(or);
+  if (!rare.length) return q.join(and);
+  return `(${rare.join(or)})${and}(${q.join(or)})`;
+}
+
+// A word found in more passages than this share of all passages (and at least COMMON_MIN) is common.
+const COMMON_SHARE = 0.05;
+const COMMON_MIN = 5_000;
+const DF_TTL_MS = 10 * 60_000;
+const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; terms: Map<string, { n: number; at: number }> }>();
+
+/** The query words that are common in the index (passage counts probed up to the cut-off, cached for minutes). */
+async function commonTerms(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<Set<string>> {
+  let cache = dfCache.get(db);
+  if (!cache) dfCache.set(db, (cache = { total: null, terms: new Map() }));
+  const now = Date.now();
+  if (!cache.total || now - cache.total.at > DF_TTL_MS) {
+    const r = await db.selectFrom('chunk').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    cache.total = { n: Number(r.n), at: now };
+  }
+  const cutoff = Math.max(COMMON_MIN, Math.round(cache.total.n * COMMON_SHARE));
+  const out = new Set<string>();
+  // Below the cut-off in all, no word can be common.
+  if (cache.total.n <= cutoff) return out;
+  for (const [i, t] of terms.entries()) {
+    const prefix = prefixLast && i === terms.length - 1;
+    const key = `${prefix ? '*' : ''}${t}`;
+    let hit = cache.terms.get(key);
+    if (!hit || now - hit.at > DF_TTL_MS) {
+      const probe =
+        dialect === 'sqlite'
+          ? sql<{ n: number }>`select count(*) as n from (select rowid from chunk_fts where chunk_fts match ${`"${t}"${prefix ? '*' : ''}`} limit ${cutoff + 1})`
+          : sql<{ n: number }>`select count(*) as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${`'${t}'${prefix ? ':*' : ''}`}) limit ${cutoff + 1}) x`;
+      hit = { n: Number((await probe.execute(db)).rows[0]?.n ?? 0), at: now };
+      if (cache.terms.size > 50_000) cache.terms.clear();
+      cache.terms.set(key, hit);
+    }
+    if (hit.n > cutoff) out.add(t);
+  }
+  return out;
 }
 
 /** Passages of readable, filtered documents (the candidates of a filtered semantic search), at most `cap`. */

@@ -28,8 +28,8 @@ export interface VectorHit {
 // Log rows replayed per round trip.
 const REPLAY_BATCH = 2_000;
 // Coarse candidates per wanted result, and at least this many.
-const OVERFETCH = 4;
-const MIN_COARSE = 200;
+const OVERFETCH = 2;
+const MIN_COARSE = 100;
 
 /** A safe table-name stem for a model key. */
 function stem(model: string): string {

@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, useTestDb } from '../../../test/support/db';
+import type { Actor } from '../../authz';
+import { readableDocuments } from '../../authz';
+import { newId } from '../../shared/ids';
+import { keywordSearch } from './search.repository';
+
+describe.each(DIALECTS)('keyword search over a large index (%s)', (dialect) => {
+  const getDb = useTestDb(dialect);
+
+  it('does not match a passage on everyday words alone, yet ranks with them; only everyday words must all match', async () => {
+    const { db } = getDb();
+    const now = new Date().toISOString();
+    const org = newId();
+    const doc = newId();
+    await db.insertInto('org').values({ id: org, name: 'o', slug: `o-${newId(6)}`.toLowerCase(), review_threshold: 0.8, content_version: 0, created_at: now, updated_at: now }).execute();
+    await db.insertInto('document').values({
+      id: doc, org_id: org, folder_id: null, parent_id: null, owner_id: null, name: 'd', status: 'ready', error_code: null, error_message: null, progress: null, kind: 'text',
+      mime: 'text/plain', size: 1, page_count: 1, current_version_id: 'v', source: 'upload', pending_password: null, deleted_at: null, created_at: now, updated_at: now,
+    }).execute();
+    // 6,000 passages mention "report"; a few mention "turbine", one both, one "report" and "annual".
+    const rows = Array.from({ length: 6_000 }, (_, i) => ({ org_id: org, document_id: doc, version_id: 'v', page: 1, ord: i, heading: null, text: `weekly report number ${i}`, tokens: 4, created_at: now }));
+    rows[10].text = 'turbine blade inspection';
+    rows[11].text = 'turbine report with findings';
+    rows[12].text = 'annual report of the board';
+    rows[13].text = 'turbine vibration notes';
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('chunk').values(rows.slice(i, i + 500)).execute();
+    if (dialect === 'postgres') await sql`analyze chunk`.execute(db);
+    const actor: Actor = { userId: 'u', orgId: org, role: 'viewer' };
+    const texts = async (terms: string[]) => {
+      const hits = await keywordSearch(db, dialect, readableDocuments(actor), {}, terms, { limit: 50, prefixLast: false });
+      const byId = new Map((await db.selectFrom('chunk').select(['id', 'text']).where('id', 'in', hits.length ? hits.map((h) => h.chunkId) : [-1]).execute()).map((r) => [Number(r.id), r.text]));
+      return hits.map((h) => byId.get(h.chunkId));
+    };
+    // "report" is in nearly every passage: with a rarer word, only passages holding the rarer one match.
+    expect((await texts(['turbine', 'report'])).sort()).toEqual(['turbine blade inspection', 'turbine report with findings', 'turbine vibration notes']);
+    expect(await texts(['report', 'weekly', 'annual'])).toEqual(['annual report of the board']);
+    // Only everyday words: passages holding all of them.
+    const everyday = await texts(['report', 'weekly']);
+    expect(everyday).toHaveLength(50);
+    expect(everyday.every((t) => /weekly report/.test(t ?? ''))).toBe(true);
+    expect(await texts(['report', 'board'])).toEqual(['annual report of the board']);
+  });
+});
