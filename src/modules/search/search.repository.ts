@@ -113,11 +113,13 @@ export async function keywordSearch(
   const current = (eb: ExpressionBuilder<DB, 'chunk' | 'document'>) => eb('chunk.version_id', '=', eb.ref('document.current_version_id'));
   const isPrefix = (i: number) => opts.prefixLast && i === terms.length - 1;
   const common = await commonTerms(db, dialect, terms, opts.prefixLast);
+  // Only everyday words: they barely tell passages apart, so the newest passages holding them all are ranked.
+  const cap = common.size === terms.length ? sql`order by rowid desc limit ${COMMON_ONLY_CAP}` : sql``;
   if (dialect === 'sqlite') {
     const q = terms.map((t, i) => `"${t}"${isPrefix(i) ? '*' : ''}`);
     const match = combine(q, terms.map((t) => common.has(t)), ' OR ', ' AND ');
     const rows = await db
-      .selectFrom(sql<{ rowid: number; rank: number }>`(select rowid, bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${match})`.as('m'))
+      .selectFrom(sql<{ rowid: number; rank: number }>`(select rowid, bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${match} ${cap})`.as('m'))
       .innerJoin('chunk', 'chunk.id', 'm.rowid')
       .innerJoin('document', 'document.id', 'chunk.document_id')
       .select(['chunk.id as id', 'm.rank as rank'])
@@ -131,11 +133,14 @@ export async function keywordSearch(
   }
   const q = terms.map((t, i) => `'${t}'${isPrefix(i) ? ':*' : ''}`);
   const query = sql`to_tsquery('english', ${combine(q, terms.map((t) => common.has(t)), ' | ', ' & ')})`;
+  const matching = common.size === terms.length
+    ? sql<SqlBool>`chunk.id in (select id from chunk where tsv @@ ${query} order by id desc limit ${COMMON_ONLY_CAP})`
+    : sql<SqlBool>`chunk.tsv @@ ${query}`;
   const rows = await db
     .selectFrom('chunk')
     .innerJoin('document', 'document.id', 'chunk.document_id')
     .select(['chunk.id as id', sql<number>`ts_rank(chunk.tsv, ${query}, 1)`.as('rank')])
-    .where(sql<SqlBool>`chunk.tsv @@ ${query}`)
+    .where(matching)
     .where(readable)
     .where(applyFilters(filters))
     .where(current)
@@ -161,6 +166,8 @@ function combine(q: string[], isCommon: boolean[], or: string, and: string): str
 // A word found in more passages than this share of all passages (and at least COMMON_MIN) is common.
 const COMMON_SHARE = 0.05;
 const COMMON_MIN = 5_000;
+// Passages ranked when a query holds only common words.
+const COMMON_ONLY_CAP = 5_000;
 const DF_TTL_MS = 10 * 60_000;
 const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; terms: Map<string, { n: number; at: number }> }>();
 
