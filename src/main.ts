@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { ConsumeWatcher } from './modules/documents/consume';
 import { documentJobs, type PipelineDeps } from './modules/documents/document.pipeline';
 import { searchJobs, syncEmbeddingModel } from './modules/search/models.service';
-import { createDb, type Database } from './platform/db/db';
+import { createDb, type Database, optimizeDatabase } from './platform/db/db';
 import { migrateToLatest } from './platform/db/migrate';
 import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from './platform/jobs';
 import { createLogger, type Logger } from './platform/log/logger';
@@ -118,14 +118,14 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
   log.info({ model: config.search.embeddingModel, status: modelStatus }, 'embedding model');
   const consume = new ConsumeWatcher(ctx, { log: log.child({ component: 'consume' }) });
   consume.start();
-  // SQLite keeps its planner statistics fresh as tables grow (Postgres's autovacuum does it there).
+  // Planner statistics follow the tables as they grow.
   const optimize = setInterval(() => {
     try {
-      database.sqlite?.pragma('optimize');
+      optimizeDatabase(database);
     } catch (err) {
       log.warn({ err }, 'database optimize failed');
     }
-  }, 60 * 60_000);
+  }, 10 * 60_000);
   optimize.unref();
   let closing: Promise<void> | undefined;
   const close = () =>
