@@ -279,7 +279,10 @@ for (const dialect of DIALECTS) {
       };
       const put = (over: Record<string, unknown>) => t().request('PUT', `${api}/settings/answers`, { token: owner, json: settings(over) });
       try {
-        expect(await health()).toMatchObject({ configured: true, ok: true, version: FAKE_OLLAMA_VERSION, modelFound: true });
+        const up = await health();
+        expect(up).toMatchObject({ configured: true, ok: true, version: FAKE_OLLAMA_VERSION, modelFound: true });
+        // The model's details come from /api/show.
+        expect((up as { details?: { family?: string } }).details?.family).toBeTruthy();
 
         await put({ model: 'mistral:7b' });
         const missing = await health();

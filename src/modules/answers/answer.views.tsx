@@ -268,6 +268,7 @@ export interface Health {
   ok: boolean;
   version?: string;
   modelFound?: boolean;
+  details?: { family?: string; parameterSize?: string; quantization?: string };
   message: string;
   ms: number;
 }
@@ -283,6 +284,7 @@ export function HealthResult({ h }: { h: Health }) {
         <dt>Reachable</dt><dd data-health-reachable>{h.configured ? yesNo(reachable) : <span class="muted">Not configured</span>}</dd>
         <dt>Version</dt><dd data-health-version>{h.version ?? '—'}</dd>
         <dt>Model</dt><dd data-health-model>{reachable ? yesNo(!!h.modelFound) : '—'}{reachable && <span class="muted"> installed</span>}</dd>
+        {h.details && <><dt>Details</dt><dd data-health-details>{[h.details.family, h.details.parameterSize, h.details.quantization].filter(Boolean).join(' · ')}</dd></>}
       </dl>
       <p class={h.ok ? 'notice small' : 'warn small'} role="status" data-health-message>{h.message}{h.configured && <span class="muted"> ({h.ms} ms)</span>}</p>
     </div>

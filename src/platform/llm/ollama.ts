@@ -86,6 +86,8 @@ export interface OllamaHealth {
   models?: string[];
   /** Whether the configured model is installed on the server. */
   modelFound?: boolean;
+  /** The installed model's family, size and quantization, from `/api/show`. */
+  details?: { family?: string; parameterSize?: string; quantization?: string };
   message: string;
   ms: number;
 }
@@ -100,7 +102,9 @@ export async function ollamaHealth(url: string, model: string, timeoutMs = 5_000
     const [{ version }, tags] = await Promise.all([c.version(), c.list()]);
     const models = tags.models.map((m) => m.name);
     const modelFound = models.some((m) => m === model || m === `${model}:latest`);
-    return { ok: modelFound, version, models, modelFound, message: modelFound ? `Ollama ${version} answers; ${model} is installed.` : `Ollama ${version} answers, but ${model} is not installed (run: ollama pull ${model}).`, ms: ms() };
+    const shown = modelFound ? await c.show({ model }).catch(() => null) : null;
+    const details = shown?.details ? { family: shown.details.family, parameterSize: shown.details.parameter_size, quantization: shown.details.quantization_level } : undefined;
+    return { ok: modelFound, version, models, modelFound, details, message: modelFound ? `Ollama ${version} answers; ${model} is installed.` : `Ollama ${version} answers, but ${model} is not installed (run: ollama pull ${model}).`, ms: ms() };
   } catch (err) {
     const why = signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : classify(err, null).message;
     return { ok: false, message: `Ollama at ${url}: ${why}`, ms: ms() };
