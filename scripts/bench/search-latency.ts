@@ -7,6 +7,7 @@
  *        [--dialect sqlite|postgres|both] [--queries 200] [--budget 600] [--profile-queries 50]
  *        [--chunks-per-doc 10] [--skip-embed]
  *
+ * --sizes 0 runs only the embedding throughput; --skip-embed leaves it out.
  * --budget: seconds per mode and size after which the remaining queries are skipped (the
  * output says so); --profile-queries: queries of the step-by-step breakdown.
  *
@@ -20,11 +21,16 @@
  * - vectors: random unit vectors of 512 dimensions, stored under a stand-in model
  *   (`bench-random`) whose query "embedding" is also a random unit vector, so the latencies
  *   exclude embedding the query (measured separately with the real model below);
- * - the vector index is then caught up from the change log (timed), and on Postgres the
- *   bulk-loaded tables are VACUUM ANALYZEd, as autovacuum would after such a load.
+ * - then `optimizeDatabase` runs, as the server does at start and every ten minutes, and on
+ *   Postgres the bulk-loaded tables are VACUUM ANALYZEd, as autovacuum would after such a
+ *   load; the vector index is caught up from the change log (timed).
  * Queries: 2–5 words from the same distribution, the same set for every mode, `limit` 20
  * (the API's default), after 20 warm-up queries; the time is the whole `search()` call,
- * query logging included. Every database is deleted at the end of its size.
+ * query logging included. Then each step of `search()` timed alone, and the same steps as
+ * proposed changes would make them (fewer coarse vector candidates, common words left out of
+ * the keyword leg, FTS5's own ORDER BY rank LIMIT; on SQLite, the plans after a full ANALYZE) —
+ * measured here, not what `search()` does today. Every database is deleted at the end of
+ * its size.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -39,7 +45,7 @@ import { modelId } from '../../src/modules/search/models.service';
 import * as searchRepo from '../../src/modules/search/search.repository';
 import { fuse, search, type SearchMode } from '../../src/modules/search/search.service';
 import { makeSnippet } from '../../src/modules/search/snippet';
-import { createDb, type Dialect } from '../../src/platform/db/db';
+import { createDb, type Dialect, optimizeDatabase } from '../../src/platform/db/db';
 import type { EmbeddingModelInfo } from '../../src/platform/embeddings/types';
 import { createLogger } from '../../src/platform/log/logger';
 import { createSearchRuntime, type SearchRuntime } from '../../src/platform/search/runtime';
@@ -50,7 +56,7 @@ import { arg, type BenchApp, createOrgWithMember, flag, load, mb, openBenchApp, 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cranfieldFile = path.resolve(repoRoot, '../shared/data/retrieval_cranfield/corpus.jsonl');
 
-const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
+const sizes = arg('sizes', '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 const dialectArg = arg('dialect', 'both');
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
 const queryCount = Number(arg('queries', '200'));
@@ -233,6 +239,8 @@ async function buildCorpus(app: BenchApp, size: number): Promise<Corpus> {
     for (const table of ['document', 'document_version', 'extraction', 'document_tag', 'chunk', 'chunk_vector', 'vector_change']) await sql`vacuum analyze ${sql.raw(table)}`.execute(ctx.db);
     console.log(`    vacuum analyze of the loaded tables: ${seconds(performance.now() - t)} s`);
   }
+  // What the server does at start and every ten minutes (SQLite: PRAGMA optimize; Postgres: nothing, autovacuum does it).
+  optimizeDatabase(app.database);
   const loadMs = performance.now() - started;
   const t = performance.now();
   await ctx.search.vectors.catchUp(model, DIMS);
@@ -269,10 +277,11 @@ function randomQueryRuntime(real: SearchRuntime, seed: number): SearchRuntime {
 
 /**
  * The steps of `search()` one by one, timed, for the same queries: what the keyword leg,
- * the vector leg, the readability check, loading passages, snippets, facets and the query
- * log each cost; then the same steps changed as proposed (not what `search()` does today):
- * the coarse vector scan with fewer candidates, the keyword leg without very common words
- * or with the FTS5 LIMIT inside the full-text query, and on SQLite the plans after ANALYZE.
+ * the vector leg (and inside it the coarse scan at several k), the readability check,
+ * loading passages, snippets, facets and the query log each cost; then steps changed as
+ * proposed (not what `search()` does today): the keyword leg without common words, with
+ * JIT off (Postgres) or with the FTS5 LIMIT inside the full-text query (SQLite), and on
+ * SQLite the plans after a full ANALYZE.
  */
 async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promise<void> {
   const { ctx } = app;
@@ -304,10 +313,10 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
       const keyword = await time('keyword leg: keywordSearch (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false }));
       const vector = unitVector(rand);
       const hits = await time('vector leg: vectors.nearest (k 100)', () => ctx.search.vectors.nearest(corpus.model, corpus.orgId, vector, 100));
-      await time('  of which: catch-up check (nothing to apply)', () => ctx.search.vectors.catchUp(corpus.model, DIMS));
-      await time('  of which: coarse Hamming scan, k 400 (vec0)', () => vectors.knn(vector, corpus.orgId, 400));
-      const coarseIds = Array.from({ length: 400 }, () => 1 + Math.floor(rand() * corpus.size));
-      await time('  of which: exact cosine of 400 passages (rank)', () => ctx.search.vectors.rank(corpus.model, coarseIds, vector, 100));
+      await time('  catch-up check alone (nothing to apply)', () => ctx.search.vectors.catchUp(corpus.model, DIMS));
+      for (const k of [400, 200, 100]) await time(`  coarse Hamming scan alone (vec0), k ${k}`, () => vectors.knn(vector, corpus.orgId, k));
+      const coarseIds = Array.from({ length: 200 }, () => 1 + Math.floor(rand() * corpus.size));
+      await time('  exact cosine of 200 passages alone (rank)', () => ctx.search.vectors.rank(corpus.model, coarseIds, vector, 100));
       const ok = await time('vector leg: readableChunks (100)', () => searchRepo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId)));
       const semantic = hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
       const ranked = fuse('hybrid', keyword, semantic);
@@ -335,13 +344,20 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
   }
   for (const q of queries) {
     const terms = searchRepo.queryTerms(q);
-    const vector = unitVector(rand);
-    for (const k of [200, 100]) await time(`coarse Hamming scan, k ${k} instead of 400`, () => vectors.knn(vector, corpus.orgId, k));
     for (const share of [0.2, 0.05]) {
       // Words in more than `share` of the passages are left out, unless every word is: then the rarest stays.
       const kept = terms.filter((t) => df.get(t)! <= share * corpus.size);
       const pruned = kept.length ? kept : [...terms].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 1);
       await time(`keyword leg without words in > ${share * 100}% of passages`, () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, pruned, { limit: 400, prefixLast: false }));
+    }
+    if (!app.database.sqlite) {
+      // Postgres compiles a query with LLVM when its estimated cost passes jit_above_cost (100,000 by default).
+      await time('keyword leg with jit = off', () =>
+        ctx.db.transaction().execute(async (trx) => {
+          await sql`set local jit = off`.execute(trx);
+          return searchRepo.keywordSearch(trx, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false });
+        }),
+      );
     }
     if (app.database.sqlite) {
       const match = terms.map((t) => `"${t}"`).join(' OR ');
@@ -359,11 +375,28 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
   const shares = [...df.values()].map((n) => n / corpus.size);
   console.log(`    query words (${df.size} distinct): ${shares.filter((v) => v > 0.2).length} in > 20% of passages, ${shares.filter((v) => v > 0.05).length} in > 5%`);
   vectors.close();
+  if (!app.database.sqlite) {
+    // One keyword query explained: where Postgres spends its time, JIT included.
+    const terms = searchRepo.queryTerms(queries[0]);
+    const compiled = ctx.db
+      .selectFrom('chunk')
+      .innerJoin('document', 'document.id', 'chunk.document_id')
+      .select(['chunk.id as id', sql<number>`ts_rank(chunk.tsv, to_tsquery('english', ${terms.map((t) => `'${t}'`).join(' | ')}), 1)`.as('rank')])
+      .where(sql<boolean>`chunk.tsv @@ to_tsquery('english', ${terms.map((t) => `'${t}'`).join(' | ')})`)
+      .where(readable)
+      .where((eb) => eb('chunk.version_id', '=', eb.ref('document.current_version_id')))
+      .orderBy('rank', 'desc')
+      .limit(400)
+      .compile();
+    const explained = await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${sql.raw(compiled.sql.replace(/\$(\d+)/g, (_, i) => `'${String(compiled.parameters[Number(i) - 1]).replace(/'/g, "''")}'`))}`.execute(ctx.db);
+    const plan = (explained.rows[0]['QUERY PLAN'] as { 'Execution Time': number; JIT?: { Timing?: { Total?: number } } }[])[0];
+    console.log(`    keyword query "${queries[0]}" explained: execution ${plan['Execution Time'].toFixed(1)} ms, of which JIT ${plan.JIT?.Timing?.Total?.toFixed(1) ?? 'none'} ms`);
+  }
 
   if (app.database.sqlite) {
     const t = performance.now();
     app.database.sqlite.exec('analyze');
-    console.log(`  SQLite ANALYZE (table statistics for the query planner; the app never runs it today): ${seconds(performance.now() - t)} s`);
+    console.log(`  SQLite ANALYZE of every table (more than the PRAGMA optimize above does): ${seconds(performance.now() - t)} s`);
     await pass('after ANALYZE');
     for (const mode of MODES) {
       const times: number[] = [];

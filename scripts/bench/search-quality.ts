@@ -19,8 +19,11 @@
  *   document is relevant for recall when score ≥ 1. nDCG@10: DCG = Σ gain / log2(rank + 1)
  *   over the first 10 results, divided by the DCG of all judged documents of the query in
  *   the best order.
- * - --explore re-ranks each leg's candidates outside `search()` to show what fusion
- *   settings would give (RRF k, candidates per leg, document-level fusion, weights).
+ * - --explore re-ranks each leg's candidates outside `search()` to show what other settings
+ *   would give: RRF k, candidates per leg, fusion per document, leg weights, min-max score
+ *   fusion; the vector index's coarse stage with fewer candidates; the keyword leg without
+ *   words that are in more than 20% / 5% of the passages; and how many queries have tied
+ *   keyword scores near the top (their order follows load order, so runs differ slightly).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -312,11 +315,10 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
     const byQuery = new Map(pruned.splice(0).map((p) => [p.q, p.kw]));
     console.log(`keyword leg without words in > ${share * 100}% of passages: ${evaluate((l) => docsOf(byQuery.get(l.q)!))}`);
   }
-  console.log('\nexplore (outside search(); same legs, re-fused; "current" = RRF k 60 over passages, 400 keyword + 100 semantic candidates):');
+  console.log('\nexplore (outside search(); the same two legs re-fused; RRF over passages unless said, 400 keyword + 100 semantic candidates unless said):');
   console.log(`  keyword leg alone (400)                 ${evaluate((l) => docsOf(l.kw.slice(0, 400)))}`);
   console.log(`  semantic leg alone (100)                ${evaluate((l) => docsOf(l.sem.slice(0, 100)))}`);
   console.log(`  semantic leg alone (1000)               ${evaluate((l) => docsOf(l.sem))}`);
-  console.log(`  current                                 ${evaluate((l) => rrf(l, { k: 60, kwN: 400, semN: 100, level: 'chunk' }))}`);
   for (const k of [1, 5, 10, 20, 30, 60, 100, 200]) {
     console.log(`  RRF k ${String(k).padEnd(4)} passages   400/100        ${evaluate((l) => rrf(l, { k, kwN: 400, semN: 100, level: 'chunk' }))}`);
   }
@@ -326,7 +328,7 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
   for (const k of [10, 20, 60]) {
     console.log(`  RRF k ${String(k).padEnd(4)} documents  400/100        ${evaluate((l) => rrf(l, { k, kwN: 400, semN: 100, level: 'document' }))}`);
   }
-  for (const [wKw, wSem] of [[1, 0.5], [1, 0.3], [1, 0.7]]) {
+  for (const [wKw, wSem] of [[1, 0.5], [1, 0.3], [1, 0.25], [1, 0.15], [1, 0.1]]) {
     console.log(`  RRF k 60   passages   400/100  weights ${wKw}:${wSem}  ${evaluate((l) => rrf(l, { k: 60, kwN: 400, semN: 100, level: 'chunk', wKw, wSem }))}`);
   }
   /** Scores instead of ranks: each leg min-max normalized over its candidates, then α·keyword + (1-α)·semantic. */
