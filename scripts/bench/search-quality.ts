@@ -259,7 +259,7 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
     const exact = await ctx.search.vectors.rank(model.id, allChunks, vec, 100);
     overlap += exact.filter((h) => approx.has(h.chunkId)).length / exact.length;
   }
-  console.log(`vector index: nearest(100) finds ${((overlap / queries.length) * 100).toFixed(1)}% of the exact cosine top 100 (coarse stage: the 400 nearest by Hamming distance of the sign bits, of ${allChunks.length} passages)`);
+  console.log(`vector index: nearest(100) finds ${((overlap / queries.length) * 100).toFixed(1)}% of the exact cosine top 100 over ${allChunks.length} passages (its coarse stage ranks by Hamming distance of the sign bits)`);
   // Fewer coarse candidates (the latency benchmark's proposal): the same two stages in plain code, coarse k varied.
   const stored = await ctx.db.selectFrom('chunk_vector').select(['chunk_id', 'vector']).where('model', '=', model.id).execute();
   const floats = stored.map((r) => ({ id: Number(r.chunk_id), v: vectorFromBytes(r.vector) }));
