@@ -37,7 +37,7 @@ import * as searchRepo from '../../src/modules/search/search.repository';
 import { fuse } from '../../src/modules/search/search.service';
 import { newId } from '../../src/shared/ids';
 import { countPromptTokens, type FakeChatRequest, startFakeOllama } from '../../test/support/ollama-server';
-import { arg, type BenchApp, createOrgWithMember, load, mb, openBenchApp, percentile, seconds, seededRandom } from './search-support';
+import { arg, type BenchApp, createOrgWithMember, load, mb, openBenchApp, percentile, seconds, seededRandom, vocabulary, zipfSampler } from './search-support';
 
 const size = Number(arg('chunks', '100000'));
 const questionCount = Number(arg('questions', '50'));
@@ -45,45 +45,10 @@ const firstTokenMs = Number(arg('first-token', '200'));
 const tokenDelayMs = Number(arg('token-delay', '20'));
 const chunksPerDoc = Number(arg('chunks-per-doc', '10'));
 const warmup = Number(arg('warmup', '5'));
-const VOCABULARY = 50_000;
-const ZIPF_S = 1.07;
 const TX_CHUNKS = 50_000;
 const TARGET_MS = 100;
 
-// ---- synthetic text (the same construction as search-latency.ts) ----
-
-function vocabulary(rand: () => number): string[] {
-  const onsets = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z', 'br', 'ch', 'cl', 'dr', 'gr', 'pl', 'pr', 'sh', 'st', 'th', 'tr'];
-  const vowels = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ou', 'io'];
-  const codas = ['', '', 'n', 'r', 's', 'l', 'm', 't', 'nd', 'rk', 'st'];
-  const words = new Set<string>();
-  while (words.size < VOCABULARY) {
-    const syllables = words.size < 100 ? 1 : words.size < 3000 ? 1 + Math.floor(rand() * 2) : 2 + Math.floor(rand() * 3);
-    let w = '';
-    for (let i = 0; i < syllables; i++) w += onsets[Math.floor(rand() * onsets.length)] + vowels[Math.floor(rand() * vowels.length)] + codas[Math.floor(rand() * codas.length)];
-    words.add(w);
-  }
-  return [...words];
-}
-
-/** Word ranks drawn from Zipf(s): a cumulative table and a binary search. */
-function zipfSampler(rand: () => number): () => number {
-  const cdf = new Float64Array(VOCABULARY);
-  let sum = 0;
-  for (let r = 0; r < VOCABULARY; r++) cdf[r] = sum += 1 / Math.pow(r + 1, ZIPF_S);
-  for (let r = 0; r < VOCABULARY; r++) cdf[r] /= sum;
-  return () => {
-    const u = rand();
-    let lo = 0;
-    let hi = VOCABULARY - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
+// ---- synthetic vectors (the text comes from search-support.ts, as in search-latency.ts) ----
 
 function unitVector(rand: () => number, dims: number): Buffer {
   const v = new Float32Array(dims);

@@ -52,7 +52,7 @@ import { createLogger } from '../../src/platform/log/logger';
 import { createSearchRuntime, type SearchRuntime } from '../../src/platform/search/runtime';
 import { WorkerPools } from '../../src/platform/workers/pools';
 import { newId } from '../../src/shared/ids';
-import { arg, type BenchApp, createOrgWithMember, flag, load, mb, openBenchApp, percentile, seconds, seededRandom } from './search-support';
+import { arg, type BenchApp, createOrgWithMember, flag, load, mb, openBenchApp, percentile, seconds, seededRandom, vocabulary, zipfSampler } from './search-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cranfieldFile = path.resolve(repoRoot, '../shared/data/retrieval_cranfield/corpus.jsonl');
@@ -66,8 +66,6 @@ const profileCount = Number(arg('profile-queries', '50'));
 const chunksPerDoc = Number(arg('chunks-per-doc', '10'));
 const MODES: SearchMode[] = ['keyword', 'semantic', 'hybrid'];
 const DIMS = 512;
-const VOCABULARY = 50_000;
-const ZIPF_S = 1.07;
 const TX_CHUNKS = 50_000;
 const WARMUP = 20;
 const TARGETS: Record<number, number> = { 100_000: 50, 1_000_000: 150 };
@@ -76,41 +74,6 @@ const TARGETS: Record<number, number> = { 100_000: 50, 1_000_000: 150 };
 const RANDOM_MODEL: EmbeddingModelInfo = { key: 'bench-random', kind: 'bert', name: 'random unit vectors', dims: DIMS, maxTokens: 128, dir: '', sha256: '0'.repeat(64) };
 
 // ---- synthetic text and vectors ----
-
-/** 50,000 distinct pronounceable words, deterministic. */
-function vocabulary(rand: () => number): string[] {
-  const onsets = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z', 'br', 'ch', 'cl', 'dr', 'gr', 'pl', 'pr', 'sh', 'st', 'th', 'tr'];
-  const vowels = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ou', 'io'];
-  const codas = ['', '', 'n', 'r', 's', 'l', 'm', 't', 'nd', 'rk', 'st'];
-  const words = new Set<string>();
-  while (words.size < VOCABULARY) {
-    // Frequent words (drawn first) are short, as in real text.
-    const syllables = words.size < 100 ? 1 : words.size < 3000 ? 1 + Math.floor(rand() * 2) : 2 + Math.floor(rand() * 3);
-    let w = '';
-    for (let i = 0; i < syllables; i++) w += onsets[Math.floor(rand() * onsets.length)] + vowels[Math.floor(rand() * vowels.length)] + codas[Math.floor(rand() * codas.length)];
-    words.add(w);
-  }
-  return [...words];
-}
-
-/** Draws word ranks from Zipf(s) over the vocabulary: a cumulative table and a binary search. */
-function zipfSampler(rand: () => number): () => number {
-  const cdf = new Float64Array(VOCABULARY);
-  let sum = 0;
-  for (let r = 0; r < VOCABULARY; r++) cdf[r] = sum += 1 / Math.pow(r + 1, ZIPF_S);
-  for (let r = 0; r < VOCABULARY; r++) cdf[r] /= sum;
-  return () => {
-    const u = rand();
-    let lo = 0;
-    let hi = VOCABULARY - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 
 function unitVector(rand: () => number): Float32Array {
   const v = new Float32Array(DIMS);

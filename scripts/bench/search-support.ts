@@ -192,3 +192,44 @@ export const flag = (name: string) => process.argv.includes(`--${name}`);
 export const seconds = (ms: number) => (ms / 1000).toFixed(1);
 export const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 export const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+
+// ---- synthetic text of the benchmarks: a Zipf-distributed vocabulary ----
+
+/** Words in the synthetic vocabulary, and the Zipf exponent their frequencies follow. */
+export const VOCABULARY = 50_000;
+export const ZIPF_S = 1.07;
+
+/** 50,000 distinct pronounceable words, deterministic. */
+export function vocabulary(rand: () => number): string[] {
+  const onsets = ['b', 'c', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z', 'br', 'ch', 'cl', 'dr', 'gr', 'pl', 'pr', 'sh', 'st', 'th', 'tr'];
+  const vowels = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ou', 'io'];
+  const codas = ['', '', 'n', 'r', 's', 'l', 'm', 't', 'nd', 'rk', 'st'];
+  const words = new Set<string>();
+  while (words.size < VOCABULARY) {
+    // Frequent words (drawn first) are short, as in real text.
+    const syllables = words.size < 100 ? 1 : words.size < 3000 ? 1 + Math.floor(rand() * 2) : 2 + Math.floor(rand() * 3);
+    let w = '';
+    for (let i = 0; i < syllables; i++) w += onsets[Math.floor(rand() * onsets.length)] + vowels[Math.floor(rand() * vowels.length)] + codas[Math.floor(rand() * codas.length)];
+    words.add(w);
+  }
+  return [...words];
+}
+
+/** Draws word ranks from Zipf(s) over the vocabulary: a cumulative table and a binary search. */
+export function zipfSampler(rand: () => number): () => number {
+  const cdf = new Float64Array(VOCABULARY);
+  let sum = 0;
+  for (let r = 0; r < VOCABULARY; r++) cdf[r] = sum += 1 / Math.pow(r + 1, ZIPF_S);
+  for (let r = 0; r < VOCABULARY; r++) cdf[r] /= sum;
+  return () => {
+    const u = rand();
+    let lo = 0;
+    let hi = VOCABULARY - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
