@@ -9,7 +9,6 @@
 import { z } from 'zod';
 import type { EmbeddingModelInfo } from '../../platform/embeddings/types';
 import { defineJob, type JobContext } from '../../platform/jobs';
-import type { SearchRuntime } from '../../platform/search/runtime';
 import type { AppContext } from '../../shared/context';
 import { embeddingText } from './chunker';
 import * as repo from './search.repository';
@@ -110,7 +109,7 @@ async function reindex(ctx: AppContext, job: JobContext<z.infer<typeof ZPayload>
     job.signal.throwIfAborted();
     const rows = await repo.chunksMissingVector(ctx.db, id, after, BATCH);
     if (!rows.length) break;
-    const vectors = await embedBatch(ctx.search, info, rows.map((r) => embeddingText(r)));
+    const vectors = await ctx.search.embed(rows.map((r) => embeddingText(r)), 'passage', info);
     await job.transaction(async (trx) => {
       // A passage deleted meanwhile is skipped (its insert would break the foreign key).
       const alive = new Set((await trx.selectFrom('chunk').select('id').where('id', 'in', rows.map((r) => r.id)).execute()).map((r) => Number(r.id)));
@@ -127,10 +126,6 @@ async function reindex(ctx: AppContext, job: JobContext<z.infer<typeof ZPayload>
   });
   await retireOthers(ctx, id);
   // The old model's vectors leave the index in slices (search already uses the new one).
-  while ((await repo.deleteOtherVectors(ctx.db, id, 500)) > 0) job.signal.throwIfAborted?.();
+  while ((await repo.deleteOtherVectors(ctx.db, id, 500)) > 0) job.signal.throwIfAborted();
   job.log.info({ model: id, passages: done }, 'embedding model ready');
-}
-
-function embedBatch(search: SearchRuntime, info: EmbeddingModelInfo, texts: string[]) {
-  return search.embed(texts, 'passage', info);
 }

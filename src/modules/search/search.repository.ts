@@ -4,17 +4,7 @@ import type { DB, DocumentStatus } from '../../platform/db/schema';
 
 type DocCondition = (eb: ExpressionBuilder<DB, 'document'>) => Expression<SqlBool>;
 
-export interface NewChunk {
-  org_id: string;
-  document_id: string;
-  version_id: string;
-  page: number;
-  ord: number;
-  heading: string | null;
-  text: string;
-  tokens: number;
-  created_at: string;
-}
+export type NewChunk = Insertable<DB['chunk']>;
 
 /** Inserts passages and returns their ids, in order. */
 export async function insertChunks(db: Db, rows: NewChunk[]): Promise<number[]> {
@@ -342,4 +332,26 @@ export async function documentPassages(db: Db, orgId: string, documentId: string
     .orderBy('chunk.ord')
     .limit(limit)
     .execute();
+}
+
+export async function tagsByName(db: Db, orgId: string, names: string[]) {
+  return db.selectFrom('tag').select(['id', 'name']).where('org_id', '=', orgId).where('name', 'in', names).execute();
+}
+
+/** Names of folders by id (facet labels). */
+export async function folderNames(db: Db, orgId: string, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom('folder').select(['id', 'name']).where('org_id', '=', orgId).where('id', 'in', ids).execute();
+  return new Map(rows.map((f) => [f.id, f.name]));
+}
+
+/** Display names of users by id (facet labels): the name, else the email. */
+export async function userNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom('user').select(['id', 'name', 'email']).where('id', 'in', ids).execute();
+  return new Map(rows.map((u) => [u.id, u.name || u.email]));
+}
+
+export async function recentQueries(db: Db, orgId: string, limit: number) {
+  return db.selectFrom('search_query').selectAll().where('org_id', '=', orgId).orderBy('created_at', 'desc').limit(limit).execute();
 }

@@ -97,7 +97,7 @@ async function resolveFilters(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQ
   if (q.folder) f.folderIds = await folderWithDescendants(ctx, actor.orgId, q.folder).catch(() => []);
   const tagNames = (Array.isArray(q.tags) ? q.tags : (q.tags ?? '').split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean);
   if (tagNames.length) {
-    const tags = await ctx.db.selectFrom('tag').select(['id', 'name']).where('org_id', '=', actor.orgId).where('name', 'in', tagNames).execute();
+    const tags = await repo.tagsByName(ctx.db, actor.orgId, tagNames);
     // An unknown tag matches nothing (no tag has an empty id).
     f.tagIds = tags.length === new Set(tagNames).size ? tags.map((t) => t.id) : [''];
   }
@@ -205,12 +205,8 @@ async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string;
   const tagNames = new Map(tagRows.map((t) => [t.name, t.name]));
   const folders = count(rows.map((r) => r.folder_id));
   const owners = count(rows.map((r) => r.owner_id));
-  const folderNames = new Map(
-    folders.size ? (await ctx.db.selectFrom('folder').select(['id', 'name']).where('org_id', '=', orgId).where('id', 'in', [...folders.keys()]).execute()).map((f) => [f.id, f.name]) : [],
-  );
-  const ownerNames = new Map(
-    owners.size ? (await ctx.db.selectFrom('user').select(['id', 'name', 'email']).where('id', 'in', [...owners.keys()]).execute()).map((u) => [u.id, u.name || u.email]) : [],
-  );
+  const folderNames = await repo.folderNames(ctx.db, orgId, [...folders.keys()]);
+  const ownerNames = await repo.userNames(ctx.db, [...owners.keys()]);
   const list = (m: Map<string, number>, label: (v: string) => string) =>
     [...m].map(([value, n]) => ({ value, label: label(value), count: n })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
   return {
@@ -225,7 +221,7 @@ async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string;
 /** Recent queries of an organization, newest first (for analytics). */
 export async function recentQueries(ctx: Ctx, actor: Actor, limit = 50) {
   authorize(actor, 'audit.read');
-  return ctx.db.selectFrom('search_query').selectAll().where('org_id', '=', actor.orgId).orderBy('created_at', 'desc').limit(limit).execute();
+  return repo.recentQueries(ctx.db, actor.orgId, limit);
 }
 
 /** A passage retrieved to answer a question. */
