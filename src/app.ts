@@ -11,6 +11,14 @@ import { extractionPages } from './modules/extraction/extraction.pages';
 import { extractionRoutes } from './modules/extraction/extraction.routes';
 import { UPLOAD_PATH } from './modules/documents/upload';
 import { validateSessionToken } from './modules/auth/session.service';
+import { identityPages } from './modules/identity/identity.pages';
+import { ldapPages } from './modules/identity/ldap/ldap.pages';
+import { mfaPages } from './modules/identity/mfa/mfa.pages';
+import { oidcPages } from './modules/identity/oidc/oidc.pages';
+import { securityPages } from './modules/identity/policy/policy.pages';
+import { SAML_ACS_PATH, samlPages } from './modules/identity/saml/saml.pages';
+import { scimPages } from './modules/identity/scim/scim.pages';
+import { scimRoutes } from './modules/identity/scim/scim.routes';
 import { invitationPages } from './modules/orgs/invitation.pages';
 import { searchPages } from './modules/search/search.pages';
 import { searchRoutes } from './modules/search/search.routes';
@@ -61,8 +69,11 @@ export function buildApp(deps: AppContext) {
   const uploadLimit = limit(config.uploads.maxBytes, 'The uploaded file');
   const bodyLimitOf = limit(config.server.maxBodyBytes, 'The request body');
   app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? uploadLimit(c, next) : bodyLimitOf(c, next)));
+  // SCIM clients authenticate with the organization's SCIM token, not a session or personal token.
+  app.route('/scim/v2', scimRoutes());
   app.use('*', authenticate(config, { validateSession: (t) => validateSessionToken(deps, t), authenticateToken: (t) => authenticateToken(deps, t) }));
-  app.use('*', csrfProtection(config));
+  // The identity provider posts SAML responses from its own site; they are signed, not same-origin.
+  app.use('*', csrfProtection(config, { exempt: (path) => SAML_ACS_PATH.test(path) }));
 
   // JSON API
   app.route('/api/v1/me/tokens', tokenRoutes());
@@ -78,6 +89,13 @@ export function buildApp(deps: AppContext) {
 
   // Pages
   app.route('/', authPages());
+  app.route('/', identityPages());
+  app.route('/', ldapPages());
+  app.route('/', samlPages());
+  app.route('/', oidcPages());
+  app.route('/', mfaPages());
+  app.route('/', securityPages());
+  app.route('/', scimPages());
   app.route('/', invitationPages());
   app.route('/account/tokens', tokenPages());
   app.route('/o/:org/teams', teamPages());

@@ -46,6 +46,8 @@ const ZConfig = z
         lockoutBaseSeconds: z.coerce.number().int().min(1).default(30),
         lockoutMaxSeconds: z.coerce.number().int().min(1).default(3600),
         inviteDays: z.coerce.number().positive().max(90).default(7),
+        secretKey: z.string().min(32, 'use at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+        ldapSyncMinutes: z.coerce.number().min(0).max(7 * 24 * 60).default(60),
       })
       .strict()
       .prefault({}),
@@ -114,6 +116,8 @@ export const ENV_KEYS: Record<string, string[]> = {
   DATABASE_POOL_SIZE: ['database', 'poolSize'],
   LOG_LEVEL: ['log', 'level'],
   SESSION_DAYS: ['auth', 'sessionDays'],
+  SECRET_KEY: ['auth', 'secretKey'],
+  LDAP_SYNC_MINUTES: ['auth', 'ldapSyncMinutes'],
   PASSWORD_MIN_LENGTH: ['auth', 'passwordMinLength'],
   UPLOAD_MAX_BYTES: ['uploads', 'maxBytes'],
   CONSUME_POLL_SECONDS: ['consume', 'pollSeconds'],

@@ -118,6 +118,9 @@ function UserMenu({ viewer }: { viewer: Viewer }) {
           <a href="/account/sessions">Sessions</a>
         </li>
         <li>
+          <a href="/account/security">Two-factor sign-in</a>
+        </li>
+        <li>
           <a href="/account/tokens">API tokens</a>
         </li>
         <li>

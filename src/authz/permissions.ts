@@ -22,6 +22,7 @@ export const PERMISSIONS = [
   'folder.manage',
   'extraction.review',
   'doctype.manage',
+  'signin.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -8,7 +8,7 @@ export const ROLES: readonly Role[] = ['viewer', 'member', 'admin', 'owner'];
 const GRANTS: Record<Role, Permission[]> = {
   viewer: ['org.read', 'member.read', 'team.read', 'document.read'],
   member: ['document.create', 'document.update', 'document.delete', 'folder.manage', 'extraction.review'],
-  admin: ['org.update', 'member.invite', 'member.update', 'member.remove', 'team.create', 'team.update', 'team.delete', 'audit.read', 'doctype.manage'],
+  admin: ['org.update', 'member.invite', 'member.update', 'member.remove', 'team.create', 'team.update', 'team.delete', 'audit.read', 'doctype.manage', 'signin.manage'],
   owner: ['org.delete'],
 };
 

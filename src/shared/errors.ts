@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'rate_limited'
   | 'setup_done'
   | 'last_owner'
+  | 'sso_failed'
+  | 'mfa_required'
+  | 'ip_not_allowed'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -35,6 +38,9 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   setup_done: 409,
   last_owner: 409,
+  sso_failed: 401,
+  mfa_required: 403,
+  ip_not_allowed: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -42,7 +42,28 @@ export type AuditAction =
   | 'extraction.confirmed'
   | 'doctype.created'
   | 'doctype.updated'
-  | 'doctype.deleted';
+  | 'doctype.deleted'
+  | 'signin.settings_changed'
+  | 'signin.group_mapping_changed'
+  | 'signin.ldap_sync'
+  | 'user.provisioned'
+  | 'user.deprovisioned'
+  | 'member.deactivated'
+  | 'member.reactivated'
+  | 'mfa.enrolled'
+  | 'mfa.challenge_passed'
+  | 'mfa.challenge_failed'
+  | 'mfa.recovery_code_used'
+  | 'mfa.recovery_codes_regenerated'
+  | 'mfa.disabled'
+  | 'mfa.reset_by_admin'
+  | 'session.revoked_by_admin'
+  | 'session.expired_by_policy'
+  | 'security.policy_changed'
+  | 'security.ip_blocked'
+  | 'scim.token_created'
+  | 'scim.token_revoked'
+  | 'scim.request_rejected';
 
 export interface AuditInput {
   action: AuditAction;

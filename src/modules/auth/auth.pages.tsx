@@ -50,6 +50,19 @@ function LoginForm({ email, next, error }: { email?: string; next: string; error
   );
 }
 
+/** Sends people whose organization uses a directory or single sign-on to its own sign-in page. */
+function OrgSignInForm({ next }: { next: string }) {
+  return (
+    <form method="get" action="/sso" class="org-signin">
+      <input type="hidden" name="next" value={next} />
+      <Field name="org" label="Or sign in through your organization (its short name)" autocomplete="organization" />
+      <button type="submit" class="secondary block">
+        Continue to single sign-on
+      </button>
+    </form>
+  );
+}
+
 /** Setup, sign-in, sign-out and the account's session list. */
 export function authPages() {
   const app = new Hono<AppEnv>();
@@ -103,7 +116,7 @@ export function authPages() {
     if (await needsSetup(c.get('ctx'))) return c.redirect('/setup');
     const next = safeNext(c.req.query('next'));
     if (c.get('user')) return c.redirect(next);
-    return renderPage(c, <AuthLayout title="Sign in" notice={takeFlash(c)}><LoginForm next={next} /></AuthLayout>);
+    return renderPage(c, <AuthLayout title="Sign in" notice={takeFlash(c)}><LoginForm next={next} /><OrgSignInForm next={next} /></AuthLayout>);
   });
 
   app.post('/login', async (c) => {

@@ -37,3 +37,9 @@ export async function deleteExpiredSessions(db: Db, now: string): Promise<number
   const r = await db.deleteFrom('session').where('expires_at', '<=', now).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/** Ends every session of a user (deprovisioning, admin revocation). */
+export async function deleteAllUserSessions(db: Db, userId: string): Promise<number> {
+  const r = await db.deleteFrom('session').where('user_id', '=', userId).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

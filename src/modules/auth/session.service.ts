@@ -1,4 +1,4 @@
-import type { Session, User } from '../../platform/db/schema';
+import type { Session, SessionMethod, User } from '../../platform/db/schema';
 import type { AppContext, Ctx } from '../../shared/context';
 import { AppError } from '../../shared/errors';
 import { newSecret, sha256Hex } from '../../shared/ids';
@@ -14,11 +14,18 @@ function lifetime(ctx: AppContext) {
   return ctx.config.auth.sessionDays * DAY;
 }
 
+/** How a new session was made: the method, the organization whose provider vouched, and whether a second factor was checked. */
+export interface SessionOrigin {
+  method?: SessionMethod;
+  orgId?: string | null;
+  mfa?: boolean;
+}
+
 /**
  * Starts a session (and records it as the user's latest sign-in): a random token for the cookie; only its SHA-256 is stored, so a
  * database leak does not leak usable sessions.
  */
-export async function createSession(ctx: Ctx, userId: string): Promise<{ token: string; session: Session }> {
+export async function createSession(ctx: Ctx, userId: string, origin: SessionOrigin = {}): Promise<{ token: string; session: Session }> {
   const token = newSecret();
   const now = ctx.clock.now();
   const session: Session = {
@@ -29,6 +36,9 @@ export async function createSession(ctx: Ctx, userId: string): Promise<{ token: 
     last_seen_at: now.toISOString(),
     ip: ctx.meta.ip,
     user_agent: ctx.meta.userAgent?.slice(0, 500) ?? null,
+    method: origin.method ?? 'password',
+    org_id: origin.orgId ?? null,
+    mfa_at: origin.mfa ? now.toISOString() : null,
   };
   await insertSession(ctx.db, session);
   await updateUser(ctx.db, userId, { last_login_at: session.created_at });

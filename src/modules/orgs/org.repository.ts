@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/db';
-import type { Org, OrgMember, Role } from '../../platform/db/schema';
+import type { Insertable } from 'kysely';
+import type { Org, OrgMember, OrgMemberTable, Role } from '../../platform/db/schema';
 
 export async function countOrgs(db: Db): Promise<number> {
   const row = await db.selectFrom('org').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -54,16 +55,24 @@ export async function listOrgsOfUser(db: Db, userId: string) {
     .selectAll('org')
     .select('org_member.role')
     .where('org_member.user_id', '=', userId)
+    .where('org_member.deactivated_at', 'is', null)
     .orderBy('org.name')
     .execute();
 }
 
-export async function insertMember(db: Db, m: OrgMember): Promise<void> {
+export async function insertMember(db: Db, m: Insertable<OrgMemberTable>): Promise<void> {
   await db.insertInto('org_member').values(m).execute();
 }
 
+/** The user's membership of the organization, unless an identity provider or SCIM deactivated it. */
 export async function findMember(db: Db, orgId: string, userId: string): Promise<OrgMember | undefined> {
-  return db.selectFrom('org_member').selectAll().where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
+  return db
+    .selectFrom('org_member')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .where('deactivated_at', 'is', null)
+    .executeTakeFirst();
 }
 
 /** Members with their account details, by name. */
@@ -71,7 +80,7 @@ export async function listMembers(db: Db, orgId: string) {
   return db
     .selectFrom('org_member')
     .innerJoin('user', 'user.id', 'org_member.user_id')
-    .select(['org_member.user_id', 'org_member.role', 'org_member.created_at', 'user.email', 'user.name', 'user.is_active', 'user.last_login_at'])
+    .select(['org_member.user_id', 'org_member.role', 'org_member.created_at', 'org_member.deactivated_at', 'user.email', 'user.name', 'user.is_active', 'user.last_login_at'])
     .where('org_member.org_id', '=', orgId)
     .orderBy('user.name')
     .orderBy('user.email')

@@ -1,7 +1,8 @@
 import type { Db } from '../../platform/db/db';
-import type { Team } from '../../platform/db/schema';
+import type { Insertable } from 'kysely';
+import type { Team, TeamTable } from '../../platform/db/schema';
 
-export async function insertTeam(db: Db, t: Team): Promise<void> {
+export async function insertTeam(db: Db, t: Insertable<TeamTable>): Promise<void> {
   await db.insertInto('team').values(t).execute();
 }
 

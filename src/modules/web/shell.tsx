@@ -38,6 +38,7 @@ async function orgNav(c: Context<AppEnv>): Promise<NavItem[] | undefined> {
     can(actor, 'member.read') && { key: 'members', label: 'Members', href: `${base}/members` },
     can(actor, 'team.read') && { key: 'teams', label: 'Teams', href: `${base}/teams` },
     can(actor, 'audit.read') && { key: 'audit', label: 'Audit log', href: `${base}/audit` },
+    can(actor, 'signin.manage') && { key: 'signin', label: 'Sign-in & security', href: `${base}/settings/sign-in` },
     can(actor, 'org.update') && { key: 'settings', label: 'Settings', href: `${base}/settings` },
   ];
   return items.filter((i): i is NavItem => !!i);

@@ -41,6 +41,10 @@ export interface OrgMemberTable {
   user_id: string;
   role: Role;
   created_at: string;
+  /** Set when an identity provider or SCIM turned the member off; such a member cannot enter the organization. */
+  deactivated_at: string | null;
+  /** The provisioning client's id for this member (SCIM externalId). */
+  external_id: string | null;
 }
 
 export interface TeamTable {
@@ -49,6 +53,8 @@ export interface TeamTable {
   parent_id: string | null;
   name: string;
   created_at: string;
+  /** The provisioning client's id for this team (SCIM group externalId). */
+  external_id: string | null;
 }
 
 export interface TeamMemberTable {
@@ -66,7 +72,15 @@ export interface SessionTable {
   last_seen_at: string;
   ip: string | null;
   user_agent: string | null;
+  /** How the session was made. */
+  method: SessionMethod;
+  /** The organization whose identity provider made the session (SSO and LDAP sessions). */
+  org_id: string | null;
+  /** When the second factor was checked in this session, if it was. */
+  mfa_at: string | null;
 }
+
+export type SessionMethod = 'password' | 'ldap' | 'saml' | 'oidc';
 
 export interface PersonalTokenTable {
   id: string;
@@ -139,6 +153,15 @@ export interface DB {
   answer_message: AnswerMessageTable;
   answer_feedback: AnswerFeedbackTable;
   answer_cache: AnswerCacheTable;
+  identity_provider: IdentityProviderTable;
+  external_identity: ExternalIdentityTable;
+  group_mapping: GroupMappingTable;
+  auth_flow: AuthFlowTable;
+  saml_assertion_seen: SamlAssertionSeenTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_code: MfaRecoveryCodeTable;
+  org_security_policy: OrgSecurityPolicyTable;
+  scim_token: ScimTokenTable;
 }
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'needs_review' | 'needs_password' | 'failed' | 'unsupported';
@@ -456,3 +479,113 @@ export interface AnswerCacheTable {
 export type AnswerThread = Selectable<AnswerThreadTable>;
 export type AnswerMessage = Selectable<AnswerMessageTable>;
 export type LlmSettings = Selectable<LlmSettingsTable>;
+
+// ---- Enterprise sign-in
+
+export type IdentityProviderKind = 'ldap' | 'saml' | 'oidc';
+
+export interface IdentityProviderTable {
+  id: string;
+  org_id: string;
+  kind: IdentityProviderKind;
+  enabled: number;
+  /** JSON of the kind's settings, without secrets. */
+  settings: string;
+  /** The kind's secrets (bind password, client secret, keys) as JSON sealed with the configured secret key. */
+  secret: string | null;
+  last_sync_at: string | null;
+  last_sync_result: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ExternalIdentityTable {
+  id: string;
+  org_id: string;
+  kind: IdentityProviderKind;
+  /** The provider's stable id for the person (LDAP DN or entryUUID, SAML NameID, OIDC sub). */
+  subject: string;
+  user_id: string;
+  /** JSON array of the group names the provider reported at the last sign-in or sync. */
+  groups: string | null;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface GroupMappingTable {
+  id: string;
+  org_id: string;
+  /** A group name as the providers report it (LDAP cn or DN, SAML/OIDC group value), compared case-insensitively. */
+  group_name: string;
+  team_id: string | null;
+  role: Role | null;
+  created_at: string;
+}
+
+export interface AuthFlowTable {
+  /** SHA-256 of the flow's public handle (OIDC state, SAML request id, MFA challenge token). */
+  id: string;
+  org_id: string | null;
+  kind: string;
+  data: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface SamlAssertionSeenTable {
+  /** org id + assertion ID, hashed. */
+  id: string;
+  org_id: string;
+  expires_at: string;
+}
+
+export interface MfaTotpTable {
+  user_id: string;
+  /** Base32 TOTP secret sealed with the configured secret key. */
+  secret: string;
+  confirmed_at: string | null;
+  /** The last 30-second step accepted, so a code works once. */
+  last_step: number;
+  created_at: string;
+}
+
+export interface MfaRecoveryCodeTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export type MfaRequirement = 'off' | 'admins' | 'all';
+
+export interface OrgSecurityPolicyTable {
+  org_id: string;
+  mfa_required: MfaRequirement;
+  idle_timeout_minutes: number | null;
+  absolute_lifetime_hours: number | null;
+  max_sessions: number | null;
+  /** CIDR ranges, one per line; null or empty allows every address. */
+  ip_allowlist: string | null;
+  /** When set ('saml' or 'oidc' or 'ldap'), members enter the organization only through that method. */
+  sso_only: string | null;
+  updated_at: string;
+}
+
+export interface ScimTokenTable {
+  id: string;
+  org_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export type IdentityProvider = Selectable<IdentityProviderTable>;
+export type ExternalIdentity = Selectable<ExternalIdentityTable>;
+export type GroupMapping = Selectable<GroupMappingTable>;
+export type OrgSecurityPolicy = Selectable<OrgSecurityPolicyTable>;
+export type ScimToken = Selectable<ScimTokenTable>;

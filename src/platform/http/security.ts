@@ -38,11 +38,13 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * CSRF protection for cookie-authenticated writes: the browser's Origin header (or, lacking
  * it, Sec-Fetch-Site) must show the request comes from Folio's own pages. Requests that
- * carry a bearer token are not exposed to CSRF and pass.
+ * carry a bearer token are not exposed to CSRF and pass, as do `exempt` paths that prove
+ * their origin otherwise (signed SAML responses).
  */
-export function csrfProtection(config: Config): MiddlewareHandler<AppEnv> {
+export function csrfProtection(config: Config, opts: { exempt?: (path: string) => boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!UNSAFE.has(c.req.method) || c.req.header('Authorization')?.startsWith('Bearer ')) return next();
+    if (opts.exempt?.(c.req.path)) return next();
     const origin = c.req.header('Origin');
     const allowed = new Set([new URL(c.req.url).origin, baseUrl(c, config)]);
     const ok = origin ? allowed.has(origin) : c.req.header('Sec-Fetch-Site') === 'same-origin';
