@@ -45,6 +45,10 @@ export interface OrgMemberTable {
   deactivated_at: string | null;
   /** The provisioning client's id for this member (SCIM externalId). */
   external_id: string | null;
+  /** SCIM name parts as the provisioning client sent them (JSON: givenName, familyName, formatted, displayName). */
+  scim_profile: string | null;
+  /** When the provisioning client deleted the member (kept deactivated; SCIM answers 404 from then on). */
+  scim_deleted_at: string | null;
 }
 
 export interface TeamTable {
