@@ -8,6 +8,7 @@ import type { AppEnv } from '../../platform/http/types';
 import { AppError, statusFor } from '../../shared/errors';
 import { listMyOrgs } from '../orgs/org.service';
 import { flash, page, takeFlash } from '../web/shell';
+import { completeSignIn } from '../identity/signin';
 import { createAccountWithOrg, login, needsSetup } from './auth.service';
 import { createSession, invalidateSession, listMySessions, revokeMySession } from './session.service';
 
@@ -15,6 +16,8 @@ import { createSession, invalidateSession, listMySessions, revokeMySession } fro
 export function safeNext(next: string | undefined | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
+
+const METHOD_LABEL: Record<string, string> = { password: 'Password', ldap: 'Directory (LDAP)', saml: 'Single sign-on (SAML)', oidc: 'Single sign-on (OpenID Connect)' };
 
 type SetupValues = { orgName?: string; name?: string; email?: string };
 
@@ -124,9 +127,8 @@ export function authPages() {
     const f = await readForm(c);
     const next = safeNext(f.next);
     try {
-      const { token, session } = await login(ctx, f.email ?? '', f.password ?? '');
-      setSessionCookie(c, ctx.config, token, session.expires_at);
-      return c.redirect(next, 303);
+      const { user } = await login(ctx, f.email ?? '', f.password ?? '');
+      return await completeSignIn(c, user, { method: 'password', orgId: null }, next);
     } catch (err) {
       if (err instanceof AppError && (err.code === 'invalid_credentials' || err.code === 'account_locked')) {
         const status = err.code === 'account_locked' ? 429 : 401;
@@ -152,13 +154,14 @@ export function authPages() {
         <p class="muted">Every browser signed in to your account. Revoke any you do not recognize.</p>
         <table>
           <thead>
-            <tr><th>Device</th><th>IP address</th><th>Signed in</th><th>Last active</th><th><span class="sr-only">Actions</span></th></tr>
+            <tr><th>Device</th><th>IP address</th><th>Method</th><th>Signed in</th><th>Last active</th><th><span class="sr-only">Actions</span></th></tr>
           </thead>
           <tbody>
             {sessions.map((s) => (
               <tr id={`session-${s.id}`}>
                 <td>{s.userAgent ?? 'Unknown device'} {s.current && <span class="badge badge--owner">this browser</span>}</td>
                 <td class="mono">{s.ip ?? '—'}</td>
+                <td>{METHOD_LABEL[s.method] ?? s.method}{s.mfa && ' + two-factor'}</td>
                 <td><Time iso={s.createdAt} /></td>
                 <td><Time iso={s.lastSeenAt} /></td>
                 <td>

@@ -7,7 +7,6 @@ import { recordAudit } from '../audit/audit.service';
 import { createOrgWithOwner, countOrgs } from '../orgs/org.service';
 import { findUserByEmail, insertUser, normalizeEmail } from '../users/user.repository';
 import { assertPasswordPolicy, hashPassword, verifyPassword } from './password';
-import { createSession } from './session.service';
 import { addFailure, clearThrottle, findThrottle, setLockedUntil } from './throttle.repository';
 
 const INVALID = 'The email or password is incorrect.';
@@ -25,11 +24,12 @@ function minutes(ms: number) {
 }
 
 /**
- * Signs in with email and password and starts a session. Failures are counted per email,
+ * Checks an email and password and returns the account; the caller finishes the sign-in
+ * through `completeSignIn` (second factor, session). Failures are counted per email,
  * whether an account exists or not; past the threshold the email is locked out with a
  * doubling delay. Errors never tell whether the email belongs to an account.
  */
-export async function login(ctx: Ctx, email: string, password: string) {
+export async function login(ctx: Ctx, email: string, password: string): Promise<{ user: User }> {
   const now = ctx.clock.now();
   const key = throttleKey(email);
   const throttle = await findThrottle(ctx.db, key);
@@ -47,9 +47,7 @@ export async function login(ctx: Ctx, email: string, password: string) {
     throw new AppError('invalid_credentials', INVALID);
   }
   await clearThrottle(ctx.db, key);
-  const { token, session } = await createSession(ctx, user.id);
-  await recordAudit(ctx.db, ctx.clock, ctx.meta, { action: 'auth.login', actorId: user.id, targetType: 'user', targetId: user.id, data: { method: 'password' } });
-  return { user, token, session };
+  return { user };
 }
 
 async function recordFailure(ctx: Ctx, key: string, email: string, user: User | undefined) {

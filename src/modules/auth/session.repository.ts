@@ -43,3 +43,45 @@ export async function deleteAllUserSessions(db: Db, userId: string): Promise<num
   const r = await db.deleteFrom('session').where('user_id', '=', userId).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/** Marks a session as having passed the second factor at `at`. */
+export async function setSessionMfa(db: Db, id: string, at: string): Promise<void> {
+  await db.updateTable('session').set({ mfa_at: at }).where('id', '=', id).execute();
+}
+
+/**
+ * The smallest "most concurrent sessions" limit among the organizations the user is an
+ * active member of, with the organization that sets it; undefined when none sets one.
+ */
+export async function findSessionLimit(db: Db, userId: string): Promise<{ orgId: string; max: number } | undefined> {
+  const row = await db
+    .selectFrom('org_member as m')
+    .innerJoin('org_security_policy as p', 'p.org_id', 'm.org_id')
+    .select(['p.org_id', 'p.max_sessions'])
+    .where('m.user_id', '=', userId)
+    .where('m.deactivated_at', 'is', null)
+    .where('p.max_sessions', 'is not', null)
+    .orderBy('p.max_sessions', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.max_sessions ? { orgId: row.org_id, max: Number(row.max_sessions) } : undefined;
+}
+
+/**
+ * Keeps the session `currentId` and the user's `keep - 1` most recently created others,
+ * deleting the rest; returns how many went.
+ */
+export async function deleteOldestSessions(db: Db, userId: string, currentId: string, keep: number): Promise<number> {
+  const rows = await db
+    .selectFrom('session')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('id', '!=', currentId)
+    .orderBy('created_at', 'desc')
+    .orderBy('last_seen_at', 'desc')
+    .execute();
+  const extra = rows.slice(Math.max(keep - 1, 0)).map((r) => r.id);
+  if (!extra.length) return 0;
+  const r = await db.deleteFrom('session').where('user_id', '=', userId).where('id', 'in', extra).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -4,7 +4,18 @@ import { AppError } from '../../shared/errors';
 import { newSecret, sha256Hex } from '../../shared/ids';
 import { recordAudit } from '../audit/audit.service';
 import { findUserById, updateUser } from '../users/user.repository';
-import { deleteSession, deleteUserSession, findSession, insertSession, listUserSessions, touchSession } from './session.repository';
+import {
+  deleteAllUserSessions,
+  deleteOldestSessions,
+  deleteSession,
+  deleteUserSession,
+  findSession,
+  findSessionLimit,
+  insertSession,
+  listUserSessions,
+  setSessionMfa,
+  touchSession,
+} from './session.repository';
 
 const DAY = 24 * 60 * 60 * 1000;
 // last_seen_at is written at most this often, so reads do not each cost a write.
@@ -42,7 +53,45 @@ export async function createSession(ctx: Ctx, userId: string, origin: SessionOri
   };
   await insertSession(ctx.db, session);
   await updateUser(ctx.db, userId, { last_login_at: session.created_at });
+  await enforceSessionLimit(ctx, userId, session.id);
   return { token, session };
+}
+
+/**
+ * Applies the smallest "most concurrent sessions" limit of the user's organizations: the
+ * new session and the newest others are kept, the oldest ended (and recorded).
+ */
+async function enforceSessionLimit(ctx: Ctx, userId: string, currentId: string): Promise<void> {
+  const limit = await findSessionLimit(ctx.db, userId);
+  if (!limit) return;
+  const ended = await deleteOldestSessions(ctx.db, userId, currentId, limit.max);
+  if (ended) {
+    await recordAudit(ctx.db, ctx.clock, ctx.meta, {
+      action: 'session.expired_by_policy',
+      orgId: limit.orgId,
+      actorId: userId,
+      targetType: 'user',
+      targetId: userId,
+      data: { reason: 'max_sessions', maxSessions: limit.max, ended },
+    });
+  }
+}
+
+/** Records that the session passed the second factor now. */
+export async function markSessionMfa(ctx: AppContext, sessionId: string): Promise<string> {
+  const at = ctx.clock.now().toISOString();
+  await setSessionMfa(ctx.db, sessionId, at);
+  return at;
+}
+
+/** Ends every session of a user (second factor reset, revocation by an administrator); returns how many. */
+export function endAllSessions(ctx: AppContext, userId: string): Promise<number> {
+  return deleteAllUserSessions(ctx.db, userId);
+}
+
+/** Ends one session because an organization's policy says so (idle or too old). */
+export async function endSession(ctx: AppContext, sessionId: string): Promise<void> {
+  await deleteSession(ctx.db, sessionId);
 }
 
 export interface ValidSession {
@@ -54,7 +103,9 @@ export interface ValidSession {
 
 /**
  * Resolves a cookie token to its session and user, or null. Sliding expiry: once half the
- * lifetime has passed, the session is extended by a full lifetime.
+ * lifetime has passed, the session is extended by a full lifetime. The session returned
+ * keeps `last_seen_at` as it was before this request (while the row is touched), so an
+ * organization's idle timeout measures the gap before this request.
  */
 export async function validateSessionToken(ctx: AppContext, token: string): Promise<ValidSession | null> {
   if (!token || token.length > 200) return null;
@@ -72,12 +123,10 @@ export async function validateSessionToken(ctx: AppContext, token: string): Prom
   let renewed = false;
   if (expires - now.getTime() < lifetime(ctx) / 2) {
     session.expires_at = new Date(now.getTime() + lifetime(ctx)).toISOString();
-    session.last_seen_at = now.toISOString();
-    await touchSession(ctx.db, id, { last_seen_at: session.last_seen_at, expires_at: session.expires_at });
+    await touchSession(ctx.db, id, { last_seen_at: now.toISOString(), expires_at: session.expires_at });
     renewed = true;
   } else if (now.getTime() - new Date(session.last_seen_at).getTime() > TOUCH_INTERVAL) {
-    session.last_seen_at = now.toISOString();
-    await touchSession(ctx.db, id, { last_seen_at: session.last_seen_at });
+    await touchSession(ctx.db, id, { last_seen_at: now.toISOString() });
   }
   return { session, user, renewed };
 }
@@ -97,6 +146,10 @@ export interface PresentedSession {
   expiresAt: string;
   ip: string | null;
   userAgent: string | null;
+  /** How the session was made: password, ldap, saml or oidc. */
+  method: string;
+  /** Whether a second factor was checked in this session. */
+  mfa: boolean;
   current: boolean;
 }
 
@@ -110,6 +163,8 @@ export async function listMySessions(ctx: Ctx, userId: string, currentId?: strin
     expiresAt: s.expires_at,
     ip: s.ip,
     userAgent: s.user_agent,
+    method: s.method,
+    mfa: !!s.mfa_at,
     current: s.id === currentId,
   }));
 }
