@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { ConsumeWatcher } from './modules/documents/consume';
 import { documentJobs, type PipelineDeps } from './modules/documents/document.pipeline';
 import { searchJobs, syncEmbeddingModel } from './modules/search/models.service';
+import { ldapJobs, startLdapSyncSchedule } from './modules/identity/ldap/ldap.sync';
 import { createDb, type Database, optimizeDatabase } from './platform/db/db';
 import { migrateToLatest } from './platform/db/migrate';
 import { createJobQueue, createJobRegistry, type JobRegistry, JobRunner } from './platform/jobs';
@@ -53,7 +54,7 @@ export async function createRuntime(config: Config, log = createLogger(config.lo
   // The queue needs the job definitions and the pipeline needs the queue: `jobs` is set just below.
   const pipeline = { db: database.db, blobs, pools: getPools, config, clock, search } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
   let ctx: AppContext | undefined;
-  const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => ctx! })]);
+  const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => ctx! }), ...ldapJobs({ ctx: () => ctx! })]);
   const jobs = createJobQueue({ registry, clock });
   pipeline.jobs = jobs;
   ctx = {
@@ -127,11 +128,14 @@ export async function startServer(config: Config): Promise<{ server: ServerType;
     }
   }, 10 * 60_000);
   optimize.unref();
+  // Directory sync: a job per organization with LDAP sign-in, every auth.ldapSyncMinutes.
+  const stopLdapSync = startLdapSyncSchedule(ctx, log.child({ component: 'ldap-sync' }));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down');
       clearInterval(optimize);
+      stopLdapSync();
       await new Promise<void>((r) => server.close(() => r()));
       await consume.stop();
       await runner.stop({ timeoutMs: 25_000 });

@@ -9,6 +9,7 @@ import { DiskBlobStore } from '../../src/platform/storage';
 import { WorkerPools } from '../../src/platform/workers/pools';
 import { createSearchRuntime } from '../../src/platform/search/runtime';
 import { searchJobs } from '../../src/modules/search/models.service';
+import { ldapJobs } from '../../src/modules/identity/ldap/ldap.sync';
 import { buildConfig, type Config } from '../../src/config';
 import type { Dialect } from '../../src/platform/db/db';
 import { createLogger } from '../../src/platform/log/logger';
@@ -74,7 +75,7 @@ export function useTestApp(dialect: Dialect, opts: { config?: Record<string, unk
     closeSearch = () => search.close();
     const pipeline = { db: db.db, blobs, pools: getPools, config, clock, search } as Omit<PipelineDeps, 'jobs'> as PipelineDeps;
     let base: AppContext | undefined;
-    const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => base! })]);
+    const registry = createJobRegistry([...documentJobs(pipeline), ...searchJobs({ ctx: () => base! }), ...ldapJobs({ ctx: () => base! })]);
     const jobs = createJobQueue({ registry, clock });
     pipeline.jobs = jobs;
     base = { db: db.db, dialect, config, clock, log: createLogger('silent'), mailer, blobs, jobs, wakeJobs: () => {}, workers: pipeline.pools, search };
