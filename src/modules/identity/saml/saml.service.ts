@@ -158,6 +158,12 @@ function children(n: Node | undefined, name: string): Node[] {
   return Array.isArray(v) ? v.filter((x): x is Node => typeof x === 'object' && x !== null) : [];
 }
 
+/** Text of the child elements named `name` (leaf elements parse as strings, others as objects). */
+function texts(n: Node | undefined, name: string): string[] {
+  const v = n?.[name];
+  return Array.isArray(v) ? v.map(textOf) : [];
+}
+
 function attr(n: Node | undefined, name: string): string | null {
   const v = n?.[`@_${name}`];
   return typeof v === 'string' ? v : null;
@@ -216,7 +222,7 @@ function outline(xml: string): Outline {
   if ((names.get('Assertion') ?? 0) === 1 && assertions.length !== 1) throw new SamlRejectedError('wrapping');
   const assertion = assertions[0];
   const sig = children(assertion, 'Signature')[0];
-  const certs = children(children(children(sig, 'KeyInfo')[0], 'X509Data')[0], 'X509Certificate').map((c) => textOf(c).replace(/\s+/g, ''));
+  const certs = texts(children(children(sig, 'KeyInfo')[0], 'X509Data')[0], 'X509Certificate').map((c) => c.replace(/\s+/g, ''));
   const confirm = children(children(children(assertion, 'Subject')[0], 'SubjectConfirmation')[0], 'SubjectConfirmationData')[0];
   return {
     inResponseTo: attr(response, 'InResponseTo'),
@@ -293,7 +299,7 @@ function checkAssertion(profile: Profile, settings: SamlSettings, acsUrl: string
     throw new SamlRejectedError('malformed');
   }
   if (!assertion) throw new SamlRejectedError('malformed');
-  const issuer = textOf(children(assertion, 'Issuer')[0]).trim();
+  const issuer = (texts(assertion, 'Issuer')[0] ?? '').trim();
   if (settings.idpEntityId && issuer !== settings.idpEntityId) throw new SamlRejectedError('wrong_issuer');
   const confirmations = children(children(assertion, 'Subject')[0], 'SubjectConfirmation')
     .filter((c) => attr(c, 'Method') === 'urn:oasis:names:tc:SAML:2.0:cm:bearer')
