@@ -128,6 +128,7 @@ export async function startTestOp(): Promise<TestOp> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const adapter = memoryAdapter();
+  const cookieKeys = [randomUUID()];
   let provider: ProviderLike;
   let handle: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   const build = () => {
@@ -136,7 +137,7 @@ export async function startTestOp(): Promise<TestOp> {
       adapter,
       ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
       jwks: { keys: [own.jwk] },
-      cookies: { keys: [randomUUID()] },
+      cookies: { keys: cookieKeys },
       pkce: { required: () => true },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
       scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],

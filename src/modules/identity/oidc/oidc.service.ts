@@ -181,8 +181,11 @@ async function discover(issuer: string, clientId: string, secret: string, method
   const auth = method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
   return client.discovery(new URL(issuer), clientId, { client_secret: secret }, auth, {
     timeout: DISCOVERY_TIMEOUT_SECONDS,
-    // http issuers are refused by openid-client unless allowed; the settings allow them only for loopback or by explicit choice.
-    execute: insecure(issuer) ? [client.allowInsecureRequests] : [],
+    // openid-client trusts TLS for ID tokens from the token endpoint and skips their signature
+    // unless asked; Folio always verifies it against the provider's published keys (JWKS).
+    // http issuers are refused by openid-client unless allowed; the settings allow them only
+    // for loopback or by explicit choice.
+    execute: [client.enableNonRepudiationChecks, ...(insecure(issuer) ? [client.allowInsecureRequests] : [])],
   });
 }
 
