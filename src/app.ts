@@ -68,7 +68,8 @@ export function buildApp(deps: AppContext) {
     });
   const uploadLimit = limit(config.uploads.maxBytes, 'The uploaded file');
   const bodyLimitOf = limit(config.server.maxBodyBytes, 'The request body');
-  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? uploadLimit(c, next) : bodyLimitOf(c, next)));
+  // SCIM reads its bodies with the same limit itself, to answer in SCIM's error format.
+  app.use('*', (c, next) => (UPLOAD_PATH.test(c.req.path) ? uploadLimit(c, next) : c.req.path.startsWith('/scim/v2/') ? next() : bodyLimitOf(c, next)));
   // SCIM clients authenticate with the organization's SCIM token, not a session or personal token.
   app.route('/scim/v2', scimRoutes());
   app.use('*', authenticate(config, { validateSession: (t) => validateSessionToken(deps, t), authenticateToken: (t) => authenticateToken(deps, t) }));
