@@ -25,6 +25,7 @@ function MemberRow({ m, actor, slug }: { m: PresentedMember; actor: Actor; slug:
   const mayEdit = can(actor, 'member.update', target);
   const mayRemove = can(actor, 'member.remove', target);
   const base = `/o/${slug}/members/${m.userId}`;
+  const maySecure = can(actor, 'signin.manage') && m.userId !== actor.userId && (m.role !== 'owner' || actor.role === 'owner');
   return (
     <tr id={`member-${m.userId}`}>
       <td>
@@ -44,6 +45,8 @@ function MemberRow({ m, actor, slug }: { m: PresentedMember; actor: Actor; slug:
       </td>
       <td><Time iso={m.lastLoginAt} /></td>
       <td>
+        {maySecure && <DangerButton action={`${base}/sessions/revoke`} label="Revoke sessions" confirm={`Sign ${m.email} out everywhere?`} />}
+        {maySecure && <DangerButton action={`${base}/mfa/reset`} label="Reset two-factor" confirm={`Remove ${m.email}'s authenticator and recovery codes and sign them out?`} />}
         {mayRemove && (
           <DangerButton
             action={`${base}/remove`}
