@@ -138,6 +138,25 @@ for (const dialect of DIALECTS) {
       await expectRefused(org, await post(org, xml), 'replayed');
     });
 
+    it('accepts a signed assertion inside a signed response (Keycloak with both signatures on)', async () => {
+      const org = await samlOrg();
+      const res = await post(org, await answer(org, { nameId: 'kc-1', email: 'kc1@acme.test', signResponse: true }));
+      expect(res.status).toBe(303);
+      expect(await samlSessions(org)).toEqual([{ email: 'kc1@acme.test', method: 'saml', org_id: org.id }]);
+    });
+
+    it('shows the identity provider’s refusal (user not assigned) plainly', async () => {
+      const org = await samlOrg();
+      const req = await startLogin(org);
+      const xml =
+        `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${samlId()}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${org.acs}" InResponseTo="${req.id}">` +
+        `<saml:Issuer>${idp.entityId}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Requester"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:RequestDenied"/></samlp:StatusCode>` +
+        `<samlp:StatusMessage>AADSTS50105: the signed in user is not assigned to a role for the application</samlp:StatusMessage></samlp:Status></samlp:Response>`;
+      const html = await expectRefused(org, await post(org, xml), 'idp_refused');
+      expect(html).toContain('did not sign you in');
+      expect(html).not.toContain('AADSTS50105');
+    });
+
     it('refuses an unsigned assertion, also inside a signed response', async () => {
       const org = await samlOrg();
       await expectRefused(org, await post(org, await answer(org, { nameId: 'u1', email: 'u1@acme.test', signAssertion: false })), 'unsigned');
