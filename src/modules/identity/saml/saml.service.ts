@@ -72,9 +72,15 @@ interface SamlFlow {
 
 type Provider = { org: Org; settings: SamlSettings };
 
-async function enabledProvider(ctx: Ctx, slug: string): Promise<Provider> {
+/** The organization named in a public `/sso/:org/...` URL; an unknown or odd slug is not found. */
+async function orgBySlug(ctx: Ctx, slug: string): Promise<Org> {
   const org = /^[a-z0-9-]{1,60}$/.test(slug) ? await findOrgBySlugOrId(ctx.db, slug) : undefined;
   if (!org) throw notFound('Organization');
+  return org;
+}
+
+async function enabledProvider(ctx: Ctx, slug: string): Promise<Provider> {
+  const org = await orgBySlug(ctx, slug);
   const p = await loadProvider<SamlSettings, Record<string, string>>(ctx, org.id, 'saml');
   if (!p?.enabled || !p.settings.certificates?.length || !p.settings.ssoUrl) throw new AppError('not_found', 'This organization has not turned on SAML sign-in.');
   return { org, settings: p.settings };
@@ -110,8 +116,7 @@ const nullCache: CacheProvider = {
 
 /** Folio's SAML service provider metadata for the organization, for the identity provider to import. */
 export async function serviceProviderMetadata(ctx: Ctx, slug: string, base: string): Promise<string> {
-  const org = /^[a-z0-9-]{1,60}$/.test(slug) ? await findOrgBySlugOrId(ctx.db, slug) : undefined;
-  if (!org) throw notFound('Organization');
+  const org = await orgBySlug(ctx, slug);
   const p = await loadProvider<SamlSettings, Record<string, string>>(ctx, org.id, 'saml');
   const sp = serviceProvider(base, org.slug, p?.settings);
   return samlFor(p?.settings ?? null, sp).generateServiceProviderMetadata(null, null);
