@@ -160,9 +160,9 @@ function formInput(f: Record<string, string>) {
 }
 
 /** The sign-in page of the organization with the failure, in place of a bare error page. */
-async function failurePage(c: C, slug: string, err: unknown) {
+async function failurePage(c: C, slug: string, err: unknown, next = '/') {
   if (err instanceof AppError && (err.code === 'sso_failed' || err.code === 'bad_request')) {
-    return renderOrgSignIn(c, slug, { next: '/', error: err.message, status: err.code === 'bad_request' ? 400 : 401 });
+    return renderOrgSignIn(c, slug, { next, error: err.message, status: err.code === 'bad_request' ? 400 : 401 });
   }
   throw err;
 }
@@ -175,12 +175,13 @@ export function oidcPages() {
   app.get('/sso/:org/oidc/login', async (c) => {
     const ctx = c.get('ctx');
     const slug = c.req.param('org');
+    const next = safeNext(c.req.query('next'));
     try {
-      const { url, state, org } = await startOidcLogin(ctx, slug, baseUrl(c, ctx.config), safeNext(c.req.query('next')));
+      const { url, state, org } = await startOidcLogin(ctx, slug, baseUrl(c, ctx.config), next);
       setCookie(c, STATE_COOKIE, state, { path: cookiePath(org.slug), httpOnly: true, sameSite: 'Lax', secure: isHttps(c, ctx.config), maxAge: 600 });
       return c.redirect(url, 302);
     } catch (err) {
-      return failurePage(c, slug, err);
+      return failurePage(c, slug, err, next);
     }
   });
 
