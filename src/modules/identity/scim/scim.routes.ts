@@ -81,7 +81,7 @@ export function scimRoutes() {
   const app = new Hono<ScimEnv>();
   const rejections: Rejections = createRejections();
 
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     let e: AppError;
     if (err instanceof AppError) e = err;
     else if (err instanceof HTTPException && err.status < 500) e = new AppError(err.status === 413 ? 'payload_too_large' : 'bad_request', err.message || 'Malformed request.');
@@ -93,7 +93,7 @@ export function scimRoutes() {
     if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="Folio SCIM"');
     if ([400, 401, 403, 413, 415].includes(status)) {
       const orgId = (c as C).get('scim')?.org.id ?? (c.get('org')?.id ?? null);
-      void rejections.record(c.get('ctx'), orgId, { status, scimType: scimTypeOf(e), detail: e.message, method: c.req.method, path: c.req.path });
+      await rejections.record(c.get('ctx'), orgId, { status, scimType: scimTypeOf(e), detail: e.message, method: c.req.method, path: c.req.path });
     }
     return send(c as C, errorBody(status, e.message, scimTypeOf(e)), status);
   });
