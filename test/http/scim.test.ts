@@ -387,6 +387,7 @@ for (const dialect of DIALECTS) {
       await bad(await scim('POST', '/Users', undefined, { raw: 'userName=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, 'invalidSyntax');
       await bad(await scim('GET', '/Users/does-not-exist'), 404);
       await bad(await scim('GET', '/Nothing'), 404);
+      expect(await bad(await scim('GET', '//Users'), 404)).toMatch(/must not end with a slash/);
       const huge = JSON.stringify({ userName: 'big@example.test', displayName: 'x'.repeat(2 * 1024 * 1024) });
       expect(await bad(await scim('POST', '/Users', undefined, { raw: huge }), 413)).toMatch(/larger than the limit/);
       const created = await (await scim('POST', '/Users', { userName: 'p@example.test' })).json();

@@ -170,7 +170,8 @@ export function scimRoutes() {
   });
 
   // Anything else under an organization (after authentication), and the bare prefix.
-  app.all('/:org/*', () => {
+  app.all('/:org/*', (c) => {
+    if (c.req.path.includes('//')) throw scimError('noTarget', 'No such SCIM endpoint: the base (tenant) URL must not end with a slash.', 'not_found');
     throw scimError('noTarget', 'No such SCIM endpoint. Use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas.', 'not_found');
   });
   app.all('*', () => {
