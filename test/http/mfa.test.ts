@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../src/modules/identity/mfa/totp';
 import { DIALECTS } from '../support/db';
 import { cookieFrom, type TestApp, useTestApp } from '../support/app';
 import { apiToken, buildMember, buildOrg, buildUser, PASSWORD, sessionCookie } from '../support/factories';
+import { startTestOp, type TestOp } from '../support/oidc-op';
 
 const STEP = 30_000;
 
@@ -200,6 +201,47 @@ for (const dialect of DIALECTS) {
       const events = (await actions(t(), user.id)).filter((e) => e.action === 'session.revoked_by_admin');
       expect(events).toHaveLength(2);
       expect(events[0]).toMatchObject({ org_id: org.id, actor_id: ownerId });
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`two-factor sign-in after single sign-on (${dialect})`, () => {
+    const t = useTestApp(dialect);
+    let op: TestOp;
+    beforeAll(async () => {
+      op = await startTestOp();
+    });
+    afterAll(async () => {
+      await op?.close();
+    });
+
+    it('an OpenID Connect sign-in of a user with an authenticator asks for the code before the session starts', async () => {
+      const { org, ownerId } = await buildOrg(t().ctx);
+      const clientId = `folio-mfa-${dialect}`;
+      const secret = 'client-secret-0123456789abcdef';
+      await op.addClient({ clientId, clientSecret: secret, redirectUris: [`http://localhost/sso/${org.slug}/oidc/callback`] });
+      const settings = { enabled: true, issuer: op.issuer, clientId, clientSecret: secret, scopes: 'openid email profile' };
+      expect((await t().request('PUT', `/api/v1/orgs/${org.slug}/sign-in/oidc`, { token: await apiToken(t().ctx, ownerId), json: settings })).status).toBe(200);
+      const user = await buildMember(t().ctx, org.id, 'member');
+      op.addAccount({ id: `acct-${dialect}`, email: user.email, emailVerified: true });
+      const { secret: totpSecret } = await enroll(t(), await sessionCookie(t().ctx, user.id));
+      const start = await t().request('GET', `/sso/${org.slug}/oidc/login?next=${encodeURIComponent(`/o/${org.slug}`)}`);
+      const back = new URL(await op.login(start.headers.get('Location')!, `acct-${dialect}`));
+      const res = await t().request('GET', `${back.pathname}${back.search}`, { cookie: cookieFrom(start, 'folio_oidc_state') });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('Location')).toBe('/login/mfa');
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('folio_session='))).toBe(false);
+      const challenge = res.headers.getSetCookie().find((c) => c.startsWith('folio_mfa='))!.split(';')[0];
+      const ok = await t().request('POST', '/login/mfa', { cookie: challenge, form: { code: codeFor(t(), totpSecret) } });
+      expect(ok.headers.get('Location')).toBe(`/o/${org.slug}`);
+      expect((await t().request('GET', `/o/${org.slug}`, { cookie: cookieFrom(ok) })).status).toBe(200);
+      const session = await t().ctx.db.selectFrom('session').selectAll().where('user_id', '=', user.id).where('method', '=', 'oidc').executeTakeFirstOrThrow();
+      expect(session.org_id).toBe(org.id);
+      expect(session.mfa_at).not.toBeNull();
+      const passed = await t().ctx.db.selectFrom('audit_event').selectAll().where('action', '=', 'mfa.challenge_passed').where('target_id', '=', user.id).execute();
+      expect(passed).toHaveLength(1);
+      expect(passed[0].org_id).toBe(org.id);
     });
   });
 }

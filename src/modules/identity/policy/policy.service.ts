@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { type Actor, authorize } from '../../../authz';
-import type { Db } from '../../../platform/db/db';
 import type { MfaRequirement, Org, OrgSecurityPolicy, Session } from '../../../platform/db/schema';
 import type { Ctx } from '../../../shared/context';
 import { AppError } from '../../../shared/errors';
@@ -114,24 +113,6 @@ export async function saveSecurityPolicy(ctx: Ctx, actor: Actor, input: TSecurit
     }
   });
   return fresh;
-}
-
-/**
- * Sets only the "sign in through single sign-on only" value (the SAML / OIDC settings pages
- * call this inside their own transaction and audit), leaving the rest of the policy alone.
- */
-export async function setSsoOnly(ctx: Ctx, db: Db, orgId: string, method: SsoMethod | null): Promise<void> {
-  const before = await findSecurityPolicy(db, orgId);
-  await upsertSecurityPolicy(db, {
-    org_id: orgId,
-    mfa_required: before?.mfa_required ?? 'off',
-    idle_timeout_minutes: before?.idle_timeout_minutes ?? null,
-    absolute_lifetime_hours: before?.absolute_lifetime_hours ?? null,
-    max_sessions: before?.max_sessions ?? null,
-    ip_allowlist: before?.ip_allowlist ?? null,
-    sso_only: method,
-    updated_at: ctx.clock.now().toISOString(),
-  });
 }
 
 // ---- Enforcement, for every request under an organization (src/modules/orgs/tenant.ts) ----
