@@ -327,7 +327,8 @@ function newClient(settings: LdapSettings): Client {
     url: settings.url.replace(/\/$/, ''),
     connectTimeout: settings.connectTimeoutSeconds * 1000,
     timeout: settings.timeoutSeconds * 1000,
-    tlsOptions: tlsOptions(settings, host),
+    // ldapts speaks TLS from the first byte whenever tlsOptions are given: only for ldaps://.
+    ...(settings.url.startsWith('ldaps:') ? { tlsOptions: tlsOptions(settings, host) } : {}),
     strictDN: false,
   });
 }
