@@ -6,7 +6,6 @@ import { cookieFrom, type TestApp, useTestApp } from '../support/app';
 import { apiToken, buildMember, buildOrg, PASSWORD, sessionCookie } from '../support/factories';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 /** Request headers of a browser at `ip` (the test app trusts X-Forwarded-For, as behind a proxy). */
 const from = (ip: string) => ({ 'X-Forwarded-For': ip, 'User-Agent': 'Policy test browser' });
