@@ -427,6 +427,8 @@ for (const dialect of DIALECTS) {
       const queued = await enqueueDueLdapSyncs(t().ctx);
       expect(queued).toContain(org.id);
       expect(await enqueueDueLdapSyncs(t().ctx)).toEqual([]);
+      // The runner works on the real clock; earlier tests moved the test clock ahead.
+      await t().ctx.db.updateTable('job').set({ run_at: new Date().toISOString() }).where('type', '=', LDAP_SYNC_JOB).execute();
       await t().drainJobs({ timeoutMs: 60_000 });
       const job = await t().ctx.db.selectFrom('job').select(['status']).where('type', '=', LDAP_SYNC_JOB).where('org_id', '=', org.id).executeTakeFirstOrThrow();
       expect(job.status).toBe('succeeded');
