@@ -192,6 +192,41 @@ for (const dialect of DIALECTS) {
       expect((await signIn(org, 'alice', PW)).status).toBe(303);
     });
 
+    it('an administrator configures the directory with the settings form', async () => {
+      const { org, ownerId } = await buildOrg(t().ctx);
+      const owner = await sessionCookie(t().ctx, ownerId);
+      const path = `/o/${org.slug}/settings/sign-in/ldap`;
+      const empty = await (await t().request('GET', path, { cookie: owner })).text();
+      expect(empty).toContain('Required before sign-in can be turned on.');
+      expect(empty).not.toContain('Test connection');
+      const form = {
+        enabled: 'on', url: slapd.url, rejectUnauthorized: 'on', caCertificate: '', bindDn: SERVICE_DN, bindPassword: SERVICE_PASSWORD,
+        userBase: PEOPLE, userFilter: '(&(objectClass=inetOrgPerson)(uid={username}))', usernameAttribute: 'uid', emailAttribute: 'mail',
+        nameAttribute: 'cn', uniqueIdAttribute: 'entryUUID', disabledFilter: '(employeeType=disabled)', groupMode: 'search', groupBase: GROUPS,
+        groupFilter: '(member={dn})', groupNameAttribute: 'cn', groupNestingDepth: '3', defaultRole: 'viewer', connectTimeoutSeconds: '4', timeoutSeconds: '6',
+      };
+      const bad = await t().request('POST', path, { cookie: owner, form: { ...form, userFilter: '(uid=fixed)' } });
+      expect(bad.status).toBe(400);
+      const badHtml = await bad.text();
+      expect(badHtml).toContain('The user filter must contain {username}');
+      expect(badHtml).not.toContain(SERVICE_PASSWORD);
+      expect(badHtml).toContain('value="(uid=fixed)"');
+      const saved = await t().request('POST', path, { cookie: owner, form });
+      expect(saved.status).toBe(303);
+      const got = await (await t().request('GET', `/api/v1/orgs/${org.slug}/sign-in/ldap`, { cookie: owner })).json();
+      expect(got).toMatchObject({ enabled: true, bindPasswordSet: true, settings: { startTls: false, rejectUnauthorized: true, groupNestingDepth: 3, defaultRole: 'viewer', groupFilter: '(member={dn})' } });
+      const page = await (await t().request('GET', path, { cookie: owner })).text();
+      expect(page).toContain('Test connection');
+      expect(page).toContain('Not synced yet.');
+      expect(page).not.toContain(SERVICE_PASSWORD);
+      const signInPage = await (await t().request('GET', `/sso/${org.slug}`)).text();
+      expect(signInPage).toContain(`action="/sso/${org.slug}/ldap"`);
+      // Turning sign-in off takes the form off the organization's sign-in page.
+      await t().request('POST', path, { cookie: owner, form: { ...form, enabled: '', bindPassword: '' } });
+      expect(await (await t().request('GET', `/sso/${org.slug}`)).text()).not.toContain(`action="/sso/${org.slug}/ldap"`);
+      expect((await t().request('POST', `/sso/${org.slug}/ldap`, { form: { username: 'heidi', password: PW, next: '/' } })).status).toBe(404);
+    });
+
     it('signs in with the directory password and provisions the member, with the sign-in audited', async () => {
       const org = await mainOrg();
       const res = await signIn(org, 'alice', PW, '/o/x/documents');
