@@ -214,6 +214,10 @@ export async function membersOfTeams(db: Db, orgId: string, teamIds: string[]) {
     .execute();
 }
 
+export async function isTeamMember(db: Db, orgId: string, teamId: string, userId: string): Promise<boolean> {
+  return !!(await db.selectFrom('team_member').select('user_id').where('org_id', '=', orgId).where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst());
+}
+
 /** Names of the teams a user belongs to in the organization. */
 export async function teamNamesOfUser(db: Db, orgId: string, userId: string): Promise<string[]> {
   const rows = await db

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../../platform/http/types';
 import { AppError, statusFor } from '../../../shared/errors';
 import { type Rejections, createRejections } from './scim.rejections';
 import { resourceTypes, SCIM_CONTENT_TYPE, type ScimType, schemas, scimError, scimTypeOf, serviceProviderConfig, URN } from './scim.protocol';
+import * as groups from './scim.groups';
 import * as scim from './scim.service';
 import { authenticateScimToken, findScimOrg } from './scim.token.service';
 
@@ -152,20 +153,20 @@ export function scimRoutes() {
   });
 
   // Groups
-  app.get('/:org/Groups', async (c) => send(c, projectList(c, await scim.listGroups(call(c), query(c), wantsMembers(c)))));
+  app.get('/:org/Groups', async (c) => send(c, projectList(c, await groups.listGroups(call(c), query(c), wantsMembers(c)))));
   app.post('/:org/Groups', async (c) => {
-    const group = await scim.createGroup(call(c), await readBody(c));
+    const group = await groups.createGroup(call(c), await readBody(c));
     c.header('Location', (group.meta as { location: string }).location);
     return send(c, project(c, group), 201);
   });
-  app.get('/:org/Groups/:id', async (c) => send(c, project(c, await scim.getGroup(call(c), c.req.param('id'), wantsMembers(c)))));
-  app.put('/:org/Groups/:id', async (c) => send(c, project(c, await scim.replaceGroup(call(c), c.req.param('id'), await readBody(c)))));
+  app.get('/:org/Groups/:id', async (c) => send(c, project(c, await groups.getGroup(call(c), c.req.param('id'), wantsMembers(c)))));
+  app.put('/:org/Groups/:id', async (c) => send(c, project(c, await groups.replaceGroup(call(c), c.req.param('id'), await readBody(c)))));
   app.patch('/:org/Groups/:id', async (c) => {
-    await scim.patchGroupResource(call(c), c.req.param('id'), await readBody(c));
+    await groups.patchGroupResource(call(c), c.req.param('id'), await readBody(c));
     return c.body(null, 204);
   });
   app.delete('/:org/Groups/:id', async (c) => {
-    await scim.deleteGroup(call(c), c.req.param('id'));
+    await groups.deleteGroup(call(c), c.req.param('id'));
     return c.body(null, 204);
   });
 

@@ -1,70 +1,21 @@
-import { rank } from '../../../authz';
 import type { Db } from '../../../platform/db/db';
 import { isUniqueViolation } from '../../../platform/db/errors';
-import type { Org, Role, Team } from '../../../platform/db/schema';
-import type { Ctx } from '../../../shared/context';
 import { newId } from '../../../shared/ids';
-import { recordAudit } from '../../audit/audit.service';
-import { insertMember, updateMemberRole } from '../../orgs/org.repository';
-import { deleteTeam, deleteTeamMember, findTeam, insertTeam, insertTeamMember } from '../../teams/team.repository';
+import { insertMember } from '../../orgs/org.repository';
 import { findUserByEmail, insertUser, normalizeEmail, updateUser } from '../../users/user.repository';
-import { findMemberAnyState, listGroupMappings } from '../identity.repository';
+import { findMemberAnyState } from '../identity.repository';
 import { deactivateMember, reactivateMember } from '../provision';
-import { type Filter, FilterError, filterAttributes, parseFilter } from './scim.filter';
-import { type GroupState, patchGroup, patchUser, readGroup, readPatch, readUser, type UserState } from './scim.patch';
-import { MAX_RESULTS, scimError, URN } from './scim.protocol';
+import { audit, type ListParams, listArgs, listResponse, notFound, type Resource, type ScimCall, syncMappedAccess } from './scim.common';
+import { patchUser, readPatch, readUser, type UserState } from './scim.patch';
+import { scimError, URN } from './scim.protocol';
 import * as repo from './scim.repository';
 
-/** Who is provisioning: the organization of the URL, the token used, and the endpoint's base URL. */
-export interface ScimCall {
-  ctx: Ctx;
-  org: Org;
-  tokenId: string;
-  /** `https://host/scim/v2/<slug>`, for `meta.location`. */
-  base: string;
-}
+export type { ListParams, ScimCall } from './scim.common';
 
-export interface ListParams {
-  filter?: string;
-  startIndex?: string;
-  count?: string;
-}
-
-type Resource = Record<string, unknown>;
+// SCIM Users: the organization's memberships, each with its account.
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const USER_FILTERS = new Set(['username', 'externalid', 'emails.value', 'id', 'active']);
-const GROUP_FILTERS = new Set(['displayname', 'externalid', 'id', 'members.value']);
-const DEFAULT_COUNT = 100;
-
-/** Parses and checks a list request's filter and paging (RFC 7644 §3.4.2). */
-function listArgs(p: ListParams, allowed: Set<string>, names: string) {
-  let filter: Filter | undefined;
-  if (p.filter !== undefined && p.filter.trim()) {
-    try {
-      filter = parseFilter(p.filter);
-    } catch (err) {
-      if (err instanceof FilterError) throw scimError('invalidFilter', err.message);
-      throw err;
-    }
-    const bad = filterAttributes(filter).find((a) => !allowed.has(a));
-    if (bad) throw scimError('invalidFilter', `Filtering on ${bad} is not supported; filter on ${names}.`);
-  }
-  const int = (v: string | undefined, what: string, fallback: number) => {
-    if (v === undefined || v === '') return fallback;
-    if (!/^-?\d{1,9}$/.test(v.trim())) throw scimError('invalidValue', `${what} must be a whole number.`);
-    return Number(v.trim());
-  };
-  const startIndex = Math.max(1, int(p.startIndex, 'startIndex', 1));
-  const count = Math.min(MAX_RESULTS, Math.max(0, int(p.count, 'count', DEFAULT_COUNT)));
-  return { filter, startIndex, count };
-}
-
-function listResponse(total: number, startIndex: number, resources: Resource[]) {
-  return { schemas: [URN.list], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
-}
-
-const notFound = (what: 'User' | 'Group', id: string) => scimError('noTarget', `${what} ${id.slice(0, 64)} not found.`, 'not_found');
 
 // ---------------------------------------------------------------- users
 
@@ -162,9 +113,6 @@ function checkUserName(s: UserState): string {
   return email;
 }
 
-function audit(call: ScimCall, db: Db, action: 'user.provisioned' | 'user.deprovisioned' | 'member.added' | 'member.role_changed' | 'team.created' | 'team.updated' | 'team.deleted' | 'team.member_added' | 'team.member_removed', targetType: string, targetId: string, data: Record<string, unknown>) {
-  return recordAudit(db, call.ctx.clock, call.ctx.meta, { action, orgId: call.org.id, actorId: null, targetType, targetId, data: { ...data, source: 'scim', scimToken: call.tokenId } });
-}
 
 /**
  * POST /Users: creates the account and membership, or adds an existing account of that
@@ -280,161 +228,3 @@ export async function deleteUser(call: ScimCall, id: string): Promise<void> {
   });
 }
 
-// ---------------------------------------------------------------- group mappings
-
-/**
- * After a user joined or left groups (`changed`: those groups' names), brings in line what
- * group mappings naming those groups grant: the role (the highest a mapped group of the
- * user still gives, else member; an owner is never changed) and the mapped teams. Mappings
- * of other groups are not touched, so roles set by hand stay unless a mapped group changes.
- */
-async function syncMappedAccess(call: ScimCall, db: Db, userId: string, changed: string[]): Promise<void> {
-  const key = (s: string) => s.trim().toLowerCase();
-  const changedKeys = new Set(changed.map(key));
-  const mappings = await listGroupMappings(db, call.org.id);
-  const relevant = mappings.filter((m) => changedKeys.has(key(m.group_name)));
-  if (!relevant.length) return;
-  const groups = new Set((await repo.teamNamesOfUser(db, call.org.id, userId)).map(key));
-  const matched = mappings.filter((m) => groups.has(key(m.group_name)));
-  if (relevant.some((m) => m.role)) {
-    const target: Role = matched.map((m) => m.role).filter((r): r is Role => !!r).sort((a, b) => rank(b) - rank(a))[0] ?? 'member';
-    const member = await findMemberAnyState(db, call.org.id, userId);
-    if (member && member.role !== 'owner' && member.role !== target) {
-      await updateMemberRole(db, call.org.id, userId, target);
-      await audit(call, db, 'member.role_changed', 'user', userId, { from: member.role, to: target });
-    }
-  }
-  const now = call.ctx.clock.now().toISOString();
-  for (const teamId of new Set(relevant.map((m) => m.team_id).filter((t): t is string => !!t))) {
-    if (matched.some((m) => m.team_id === teamId)) {
-      const has = await db.selectFrom('team_member').select('user_id').where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst();
-      if (!has) {
-        await insertTeamMember(db, { org_id: call.org.id, team_id: teamId, user_id: userId, created_at: now });
-        await audit(call, db, 'team.member_added', 'team', teamId, { userId, mapped: true });
-      }
-    } else if ((await deleteTeamMember(db, call.org.id, teamId, userId)) > 0) {
-      await audit(call, db, 'team.member_removed', 'team', teamId, { userId, mapped: true });
-    }
-  }
-}
-
-// ---------------------------------------------------------------- groups
-
-async function presentGroups(call: ScimCall, teams: Team[], withMembers: boolean): Promise<Resource[]> {
-  const members = withMembers ? await repo.membersOfTeams(call.ctx.db, call.org.id, teams.map((t) => t.id)) : [];
-  return teams.map((t) => ({
-    schemas: [URN.group],
-    id: t.id,
-    ...(t.external_id ? { externalId: t.external_id } : {}),
-    displayName: t.name,
-    ...(withMembers
-      ? { members: members.filter((m) => m.team_id === t.id).map((m) => ({ value: m.user_id, display: m.email, $ref: `${call.base}/Users/${m.user_id}` })) }
-      : {}),
-    meta: { resourceType: 'Group', created: t.created_at, lastModified: t.created_at, location: `${call.base}/Groups/${t.id}` },
-  }));
-}
-
-async function loadTeam(call: ScimCall, db: Db, id: string): Promise<Team> {
-  const team = await findTeam(db, call.org.id, id);
-  if (!team) throw notFound('Group', id);
-  return team;
-}
-
-export async function listGroups(call: ScimCall, p: ListParams, withMembers: boolean) {
-  const { filter, startIndex, count } = listArgs(p, GROUP_FILTERS, 'displayName, externalId, id or members.value');
-  const { total, rows } = await repo.listScimTeams(call.ctx.db, call.org.id, filter, startIndex - 1, count);
-  return listResponse(total, startIndex, await presentGroups(call, rows, withMembers));
-}
-
-export async function getGroup(call: ScimCall, id: string, withMembers = true): Promise<Resource> {
-  return (await presentGroups(call, [await loadTeam(call, call.ctx.db, id)], withMembers))[0];
-}
-
-async function assertNameFree(call: ScimCall, db: Db, name: string, selfId?: string) {
-  const other = await repo.findTeamByName(db, call.org.id, name);
-  if (other && other.id !== selfId) throw scimError('uniqueness', 'A group with this displayName already exists in this organization.', 'conflict');
-}
-
-async function assertMembers(call: ScimCall, db: Db, ids: string[]) {
-  const found = await repo.existingScimMemberIds(db, call.org.id, ids);
-  const missing = ids.filter((i) => !found.has(i));
-  if (missing.length) {
-    throw scimError('invalidValue', `No user of this organization has the id ${missing.slice(0, 5).map((m) => m.slice(0, 64)).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}.`);
-  }
-}
-
-/** POST /Groups: a new top-level team. */
-export async function createGroup(call: ScimCall, body: unknown): Promise<Resource> {
-  const s = readGroup(body);
-  const { ctx, org } = call;
-  const id = newId();
-  await ctx.db.transaction().execute(async (trx) => {
-    await assertNameFree(call, trx, s.displayName);
-    await assertMembers(call, trx, s.members);
-    const team = { id, org_id: org.id, parent_id: null, name: s.displayName, external_id: s.externalId, created_at: ctx.clock.now().toISOString() };
-    await insertTeam(trx, team);
-    await audit(call, trx, 'team.created', 'team', id, { name: s.displayName });
-    await applyGroupState(call, trx, team, { displayName: s.displayName, externalId: s.externalId, members: [] }, s);
-  });
-  return getGroup(call, id);
-}
-
-/** PUT /Groups/:id. */
-export async function replaceGroup(call: ScimCall, id: string, body: unknown): Promise<Resource> {
-  const s = readGroup(body);
-  await updateGroupWith(call, id, () => s);
-  return getGroup(call, id);
-}
-
-/** PATCH /Groups/:id. */
-export async function patchGroupResource(call: ScimCall, id: string, body: unknown): Promise<void> {
-  const ops = readPatch(body);
-  await updateGroupWith(call, id, (cur) => patchGroup(cur, ops));
-}
-
-async function updateGroupWith(call: ScimCall, id: string, change: (cur: GroupState) => GroupState): Promise<void> {
-  await call.ctx.db.transaction().execute(async (trx) => {
-    const team = await loadTeam(call, trx, id);
-    const members = (await repo.membersOfTeams(trx, call.org.id, [id])).map((m) => m.user_id);
-    const cur: GroupState = { displayName: team.name, externalId: team.external_id, members };
-    await applyGroupState(call, trx, team, cur, change(cur));
-  });
-}
-
-async function applyGroupState(call: ScimCall, db: Db, team: Team, cur: GroupState, next: GroupState): Promise<void> {
-  const orgId = call.org.id;
-  const renamed = next.displayName !== cur.displayName;
-  if (renamed) await assertNameFree(call, db, next.displayName, team.id);
-  if (renamed || next.externalId !== cur.externalId) {
-    await repo.updateTeamScim(db, orgId, team.id, { name: next.displayName, external_id: next.externalId });
-    if (renamed) await audit(call, db, 'team.updated', 'team', team.id, { name: next.displayName, from: cur.displayName });
-  }
-  const before = new Set(cur.members);
-  const after = new Set(next.members);
-  const added = [...after].filter((u) => !before.has(u));
-  const removed = [...before].filter((u) => !after.has(u));
-  await assertMembers(call, db, added);
-  const now = call.ctx.clock.now().toISOString();
-  for (const userId of added) {
-    await insertTeamMember(db, { org_id: orgId, team_id: team.id, user_id: userId, created_at: now });
-    await audit(call, db, 'team.member_added', 'team', team.id, { userId });
-  }
-  for (const userId of removed) {
-    await deleteTeamMember(db, orgId, team.id, userId);
-    await audit(call, db, 'team.member_removed', 'team', team.id, { userId });
-  }
-  // A rename changes which mappings every member's groups match.
-  const names = renamed ? [cur.displayName, next.displayName] : [next.displayName];
-  for (const userId of renamed ? new Set([...after, ...removed]) : [...added, ...removed]) await syncMappedAccess(call, db, userId, names);
-}
-
-/** DELETE /Groups/:id: the team is deleted (with teams nested in it); mapped access of its members follows. */
-export async function deleteGroup(call: ScimCall, id: string): Promise<void> {
-  await call.ctx.db.transaction().execute(async (trx) => {
-    const team = await loadTeam(call, trx, id);
-    const members = (await repo.membersOfTeams(trx, call.org.id, [id])).map((m) => m.user_id);
-    await deleteTeam(trx, call.org.id, id);
-    await audit(call, trx, 'team.deleted', 'team', id, { name: team.name });
-    for (const userId of members) await syncMappedAccess(call, trx, userId, [team.name]);
-  });
-}
