@@ -193,6 +193,8 @@ for (const dialect of DIALECTS) {
       const user = await buildMember(t().ctx, org.id, 'member');
       const a = await sessionCookie(t().ctx, user.id);
       const b = await sessionCookie(t().ctx, user.id);
+      const other = await buildOrg(t().ctx);
+      expect((await t().request('POST', `/api/v1/orgs/${other.org.slug}/members/${user.id}/sessions/revoke`, { token: await apiToken(t().ctx, other.ownerId) })).status).toBe(404);
       const res = await t().request('POST', `/api/v1/orgs/${org.slug}/members/${user.id}/sessions/revoke`, { token: await apiToken(t().ctx, ownerId) });
       expect(await res.json()).toEqual({ sessionsEnded: 2 });
       for (const cookie of [a, b]) expect((await t().request('GET', '/api/v1/me', { cookie })).status).toBe(401);
