@@ -230,6 +230,14 @@ for (const dialect of DIALECTS) {
       const saml = await createSession(t().ctx, user.id, { method: 'saml', orgId: org.id });
       expect((await t().request('GET', `/o/${org.slug}`, { cookie: `folio_session=${saml.token}` })).status).toBe(200);
       expect((await t().request('GET', `/o/${org.slug}`, { cookie: await sessionCookie(t().ctx, ownerId) })).status).toBe(200);
+      // A personal token works only for people the provider vouched for (and owners).
+      const token = await apiToken(t().ctx, user.id);
+      const viaToken = await t().request('GET', `/api/v1/orgs/${org.slug}`, { token });
+      expect(viaToken.status).toBe(403);
+      expect((await viaToken.json()).error.message).toContain('single sign-on only');
+      await t().ctx.db.insertInto('external_identity').values({ id: 'ext-1', org_id: org.id, kind: 'saml', subject: 'nameid', user_id: user.id, groups: null, created_at: t().clock.now().toISOString(), last_login_at: null }).execute();
+      expect((await t().request('GET', `/api/v1/orgs/${org.slug}`, { token })).status).toBe(200);
+      expect((await t().request('GET', `/api/v1/orgs/${org.slug}`, { token: await apiToken(t().ctx, ownerId) })).status).toBe(200);
     });
   });
 }

@@ -46,6 +46,18 @@ export async function findExternalIdentity(db: Db, orgId: string, kind: Identity
     .executeTakeFirst();
 }
 
+/** Whether the organization's provider of `kind` has vouched for the user. */
+export async function hasExternalIdentity(db: Db, orgId: string, kind: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('external_identity')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('kind', '=', kind as IdentityProviderKind)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return !!row;
+}
+
 export async function listExternalIdentities(db: Db, orgId: string, kind: IdentityProviderKind) {
   return db.selectFrom('external_identity').selectAll().where('org_id', '=', orgId).where('kind', '=', kind).execute();
 }

@@ -5,7 +5,7 @@ import type { Ctx } from '../../../shared/context';
 import { AppError } from '../../../shared/errors';
 import { recordAudit } from '../../audit/audit.service';
 import { endSession } from '../../auth/session.service';
-import { findSecurityPolicy, upsertSecurityPolicy } from '../identity.repository';
+import { findSecurityPolicy, hasExternalIdentity, upsertSecurityPolicy } from '../identity.repository';
 import { hasSecondFactor } from '../mfa/mfa.service';
 import { allowlistContains, type Cidr, parseAllowlist } from './cidr';
 
@@ -205,6 +205,11 @@ export async function enforceOrgPolicy(
       const breakGlass = actor.role === 'owner' && session.method === 'password';
       if (!bySso && !breakGlass) return { kind: 'sso_required', method: policy.sso_only };
     }
+  }
+  // A personal token does not say how its owner signed in: in a single-sign-on-only
+  // organization it works only for people the provider vouched for, and for owners.
+  if (r.viaToken && policy.sso_only && actor.role !== 'owner' && !(await hasExternalIdentity(ctx.db, org.id, policy.sso_only, actor.userId))) {
+    return { kind: 'sso_required', method: policy.sso_only };
   }
   if (needsMfa(policy, actor.role)) {
     if (session && !session.mfa_at) return { kind: 'mfa_required', enrolled: await hasSecondFactor(ctx, actor.userId) };
