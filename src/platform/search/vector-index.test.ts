@@ -94,4 +94,44 @@ describe.each(DIALECTS)('vector index (%s)', (dialect) => {
       index.close();
     }
   });
+
+  it('loads the stored sign bits in a new process, and takes over sign bits kept in a sqlite-vec table by an earlier version', async () => {
+    const database = getDb();
+    const docs = await seed(['orgD', 'orgE']);
+    const first = VectorIndex.open(database, dataDir);
+    const d: number[] = [];
+    const e: number[] = [];
+    try {
+      for (let i = 0; i < 10; i++) d.push(await addChunk('orgD', docs.orgD, vec(i + 20), 'x@1'));
+      for (let i = 0; i < 3; i++) e.push(await addChunk('orgE', docs.orgE, vec(i + 20), 'x@1'));
+      expect((await first.nearest('x@1', 'orgD', vec(24), 1))[0].chunkId).toBe(d[4]);
+      expect(first.memory().models.find((m) => m.model === 'x@1')?.vectors).toBe(13);
+    } finally {
+      first.close();
+    }
+    // Another process: the index is read back from its tables, then follows the log on.
+    await database.db.deleteFrom('chunk').where('id', '=', d[4]).execute();
+    const second = VectorIndex.open(database, dataDir);
+    try {
+      const hits = await second.nearest('x@1', 'orgD', vec(24), 10);
+      expect(hits.map((h) => h.chunkId).sort()).toEqual(d.filter((_, i) => i !== 4).sort());
+      expect((await second.nearest('x@1', 'orgE', vec(24), 10)).map((h) => h.chunkId).sort()).toEqual([...e].sort());
+    } finally {
+      second.close();
+    }
+    if (dialect !== 'sqlite') return;
+    // The same sign bits as a vec0 table (the earlier layout) become the plain table.
+    const s = database.sqlite!;
+    const t = (s.prepare(`select name from sqlite_master where name like 'vix_x_1_%_sign'`).get() as { name: string }).name.replace(/_sign$/, '');
+    s.exec(`create virtual table ${t}_bits using vec0(chunk_id integer primary key, org_id text partition key, embedding bit[${DIMS}])`);
+    s.exec(`insert into ${t}_bits (chunk_id, org_id, embedding) select chunk_id, org_id, vec_bit(bits) from ${t}_sign; drop table ${t}_sign`);
+    const third = VectorIndex.open(database, dataDir);
+    try {
+      expect((await third.nearest('x@1', 'orgD', vec(27), 1))[0].chunkId).toBe(d[7]);
+      expect(await third.size('x@1', DIMS)).toBe(12);
+      expect(s.prepare(`select name from sqlite_master where name = ?`).get(`${t}_bits`)).toBeUndefined();
+    } finally {
+      third.close();
+    }
+  });
 });

@@ -1,15 +1,18 @@
 /**
- * The vector index: sqlite-vec tables that follow the `vector_change` log of the database.
+ * The vector index: sign bits in memory that follow the `vector_change` log of the database,
+ * with the float vectors to rescore by.
  *
  * The database holds every vector (`chunk_vector`, the source of truth) and an ordered log
- * of changes written by triggers. Each process keeps a sqlite-vec index and replays the log
- * before it answers: in SQLite mode the index lives in the main database file; in Postgres
+ * of changes written by triggers. Each process keeps an index and replays the log before it
+ * answers: in SQLite mode the index's tables live in the main database file; in Postgres
  * mode each replica keeps its own index file and rebuilds it from Postgres when it is new.
  *
- * Per model, two tables: `<t>_bits`, a vec0 table of sign bits partitioned by organization
- * (64 bytes a vector for 512 dimensions, scanned by Hamming distance), and the float
- * vectors (`chunk_vector` itself in SQLite mode, `<t>_float` in the replica's file) that
- * rescore the best coarse candidates exactly by cosine.
+ * Per model, two tables: `<t>_sign`, the sign bits of each vector with its organization
+ * (64 bytes for 512 dimensions), and the float vectors (`chunk_vector` itself in SQLite
+ * mode, `<t>_float` in the replica's file). The sign bits are loaded into memory
+ * (`SignBitIndex`, one packed array per organization) at first use and kept in step with
+ * the log; a search scans its organization's array by Hamming distance and rescores the
+ * best candidates exactly by cosine from the float vectors.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -18,11 +21,18 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import type { Database, Db } from '../db/db';
+import { SignBitIndex, signBits } from './sign-bits';
 
 export interface VectorHit {
   chunkId: number;
   /** Cosine similarity, -1..1. */
   similarity: number;
+}
+
+/** What the in-memory part of the index holds. */
+export interface VectorIndexMemory {
+  models: { model: string; vectors: number; bytes: number }[];
+  bytes: number;
 }
 
 // Log rows replayed per round trip.
@@ -37,7 +47,7 @@ function stem(model: string): string {
   return `vix_${slug}_${createHash('sha256').update(model).digest('hex').slice(0, 8)}`;
 }
 
-function toBuffer(v: Float32Array): Buffer {
+function toBuffer(v: Float32Array | Uint8Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
@@ -53,6 +63,8 @@ export class VectorIndex {
   /** True when the index lives in the main database (SQLite mode). */
   readonly #shared: boolean;
   readonly #ready = new Set<string>();
+  /** Per model: the sign bits in memory and the last log entry they include. */
+  readonly #memory = new Map<string, { bits: SignBitIndex; seq: number }>();
   #chain: Promise<unknown> = Promise.resolve();
 
   private constructor(db: Db, local: SQLite.Database, shared: boolean) {
@@ -76,6 +88,7 @@ export class VectorIndex {
 
   /** Closes the replica's own file (the shared SQLite connection is closed with the database). */
   close(): void {
+    this.#memory.clear();
     if (!this.#shared) this.#local.close();
   }
 
@@ -86,7 +99,12 @@ export class VectorIndex {
     this.#local.exec(`create table if not exists vector_index_state (model text primary key, seq integer not null, dims integer not null)`);
     const state = this.#local.prepare('select dims from vector_index_state where model = ?').get(model) as { dims: number } | undefined;
     if (state && state.dims !== dims) this.#drop(model, t);
-    this.#local.exec(`create virtual table if not exists ${t}_bits using vec0(chunk_id integer primary key, org_id text partition key, embedding bit[${dims}])`);
+    this.#local.transaction(() => {
+      this.#local.exec(`create table if not exists ${t}_sign (chunk_id integer primary key, org_id text not null, bits blob not null)`);
+      // An index made by an earlier version kept the sign bits in a sqlite-vec (vec0) table, in the same byte layout.
+      const legacy = this.#local.prepare(`select 1 from sqlite_master where name = ?`).get(`${t}_bits`);
+      if (legacy) this.#local.exec(`insert or replace into ${t}_sign (chunk_id, org_id, bits) select chunk_id, org_id, embedding from ${t}_bits; drop table ${t}_bits;`);
+    })();
     if (!this.#shared) this.#local.exec(`create table if not exists ${t}_float (chunk_id integer primary key, vector blob not null)`);
     this.#local.prepare('insert into vector_index_state (model, seq, dims) values (?, 0, ?) on conflict (model) do nothing').run(model, dims);
     this.#ready.add(model);
@@ -94,8 +112,30 @@ export class VectorIndex {
   }
 
   #drop(model: string, t: string) {
-    this.#local.exec(`drop table if exists ${t}_bits; drop table if exists ${t}_float;`);
+    this.#local.exec(`drop table if exists ${t}_bits; drop table if exists ${t}_sign; drop table if exists ${t}_float;`);
     this.#local.prepare('delete from vector_index_state where model = ?').run(model);
+    this.#memory.delete(model);
+  }
+
+  #diskSeq(model: string): number {
+    return (this.#local.prepare('select seq from vector_index_state where model = ?').get(model) as { seq: number }).seq;
+  }
+
+  /**
+   * The model's sign bits in memory, loaded from `<t>_sign` when missing or when another
+   * process has moved the stored index past them (one read transaction: bits and position agree).
+   */
+  #inMemory(model: string, dims: number, t: string): { bits: SignBitIndex; seq: number } {
+    const held = this.#memory.get(model);
+    if (held && held.seq === this.#diskSeq(model)) return held;
+    const loaded = this.#local.transaction(() => {
+      const bits = new SignBitIndex(dims);
+      const rows = this.#local.prepare(`select chunk_id, org_id, bits from ${t}_sign`).raw().iterate() as IterableIterator<[number | bigint, string, Uint8Array]>;
+      for (const [id, org, b] of rows) bits.put(org, Number(id), b);
+      return { bits, seq: this.#diskSeq(model) };
+    })();
+    this.#memory.set(model, loaded);
+    return loaded;
   }
 
   /** Applies every logged change not yet in the index. Calls are serialized. */
@@ -109,12 +149,12 @@ export class VectorIndex {
     const t = this.#setup(model, dims);
     let applied = 0;
     for (;;) {
-      const { seq } = this.#local.prepare('select seq from vector_index_state where model = ?').get(model) as { seq: number };
+      const memory = this.#inMemory(model, dims, t);
       const changes = await this.#db
         .selectFrom('vector_change')
         .select(['seq', 'org_id', 'chunk_id', 'op'])
         .where('model', '=', model)
-        .where('seq', '>', seq)
+        .where('seq', '>', memory.seq)
         .orderBy('seq')
         .limit(REPLAY_BATCH)
         .execute();
@@ -125,25 +165,39 @@ export class VectorIndex {
         const rows = await this.#db.selectFrom('chunk_vector').select(['chunk_id', 'vector']).where('model', '=', model).where('chunk_id', 'in', puts.slice(i, i + 500)).execute();
         for (const r of rows) vectors.set(Number(r.chunk_id), r.vector);
       }
-      const del = this.#local.prepare(`delete from ${t}_bits where chunk_id = ?`);
-      const put = this.#local.prepare(`insert into ${t}_bits (chunk_id, org_id, embedding) values (?, ?, vec_quantize_binary(?))`);
+      // Each change as it leaves the index: the sign bits to put, or null to delete.
+      const ops: { id: number; org: string; bits: Uint8Array | null; vector: Uint8Array | null }[] = [];
+      for (const c of changes) {
+        const v = c.op === 'put' ? vectors.get(Number(c.chunk_id)) : undefined;
+        // Gone since (a later change in the log removes it), or of another size: not indexed.
+        const ok = v && v.byteLength === dims * 4;
+        ops.push({ id: Number(c.chunk_id), org: c.org_id, bits: ok ? signBits(vectorFromBytes(v)) : null, vector: ok ? v : null });
+      }
+      const last = Number(changes[changes.length - 1].seq);
+      const del = this.#local.prepare(`delete from ${t}_sign where chunk_id = ?`);
+      const put = this.#local.prepare(`insert or replace into ${t}_sign (chunk_id, org_id, bits) values (?, ?, ?)`);
       const delFloat = this.#shared ? null : this.#local.prepare(`delete from ${t}_float where chunk_id = ?`);
       const putFloat = this.#shared ? null : this.#local.prepare(`insert or replace into ${t}_float (chunk_id, vector) values (?, ?)`);
-      const last = Number(changes[changes.length - 1].seq);
-      this.#local.transaction(() => {
-        for (const c of changes) {
-          const id = BigInt(c.chunk_id);
+      const written = this.#local.transaction(() => {
+        // Another process sharing the index moved it meanwhile: reload and start over.
+        if (this.#diskSeq(model) !== memory.seq) return false;
+        for (const op of ops) {
+          const id = BigInt(op.id);
           del.run(id);
           delFloat?.run(id);
-          if (c.op !== 'put') continue;
-          const v = vectors.get(Number(c.chunk_id));
-          // Gone since: a later change in the log removes it.
-          if (!v || v.byteLength !== dims * 4) continue;
-          put.run(id, c.org_id, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-          putFloat?.run(id, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+          if (!op.bits) continue;
+          put.run(id, op.org, toBuffer(op.bits));
+          putFloat?.run(id, toBuffer(op.vector!));
         }
         this.#local.prepare('update vector_index_state set seq = ? where model = ?').run(last, model);
+        return true;
       })();
+      if (!written) continue;
+      for (const op of ops) {
+        memory.bits.delete(op.org, op.id);
+        if (op.bits) memory.bits.put(op.org, op.id, op.bits);
+      }
+      memory.seq = last;
       applied += changes.length;
     }
   }
@@ -156,16 +210,17 @@ export class VectorIndex {
 
   /**
    * The `k` passages of one organization nearest to `query`: coarse candidates by Hamming
-   * distance over the sign bits, rescored exactly by cosine.
+   * distance over the organization's sign bits in memory, rescored exactly by cosine.
    */
   async nearest(model: string, orgId: string, query: Float32Array, k: number): Promise<VectorHit[]> {
+    const coarse = await this.coarse(model, orgId, query, Math.max(MIN_COARSE, k * OVERFETCH));
+    return this.#exact(model, coarse, query, k);
+  }
+
+  /** The coarse stage of `nearest` alone: the ids of the `k` nearest sign bits of one organization. */
+  async coarse(model: string, orgId: string, query: Float32Array, k: number): Promise<number[]> {
     await this.catchUp(model, query.length);
-    const t = stem(model);
-    const coarse = Math.max(MIN_COARSE, k * OVERFETCH);
-    const rows = this.#local
-      .prepare(`select chunk_id from ${t}_bits where embedding match vec_quantize_binary(?) and k = ? and org_id = ?`)
-      .all(toBuffer(query), coarse, orgId) as { chunk_id: number }[];
-    return this.#exact(model, rows.map((r) => Number(r.chunk_id)), query, k);
+    return this.#memory.get(model)?.bits.nearest(orgId, signBits(query), k) ?? [];
   }
 
   /** Exact cosine ranking of the given passages (a filtered search computes its candidates first). */
@@ -194,7 +249,13 @@ export class VectorIndex {
   /** Number of vectors indexed for a model (after catching up). */
   async size(model: string, dims: number): Promise<number> {
     await this.catchUp(model, dims);
-    return (this.#local.prepare(`select count(*) as n from ${stem(model)}_bits`).get() as { n: number }).n;
+    return this.#memory.get(model)?.bits.size() ?? 0;
+  }
+
+  /** The sign bits held in memory, per model: vectors and approximate bytes. */
+  memory(): VectorIndexMemory {
+    const models = [...this.#memory].map(([model, m]) => ({ model, vectors: m.bits.size(), bytes: m.bits.bytes() }));
+    return { models, bytes: models.reduce((n, m) => n + m.bytes, 0) };
   }
 }
 
