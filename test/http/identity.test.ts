@@ -47,12 +47,19 @@ for (const dialect of DIALECTS) {
       expect(member.role).toBe('admin');
       expect(await teamsOf(org.id, user.id)).toEqual([team.id]);
 
-      // The same subject signs in again with fewer groups: same account, team left, role kept (no mapped role now).
-      const again = await provisionExternalUser(t().ctx, org, 'saml', { subject: 'nameid-1', email: 'new.person@corp.test', groups: [] });
+      // The same subject signs in again without those groups: same account, team left, admin role gone.
+      const again = await provisionExternalUser(t().ctx, org, 'saml', { subject: 'nameid-1', email: 'new.person@corp.test', groups: [] }, { defaultRole: 'viewer' });
       expect(again.id).toBe(user.id);
       expect(await teamsOf(org.id, user.id)).toEqual([]);
+      const demoted = await t().ctx.db.selectFrom('org_member').select('role').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      expect(demoted.role).toBe('viewer');
+      // A provider that sends no groups at all leaves teams and role alone.
+      await provisionExternalUser(t().ctx, org, 'saml', { subject: 'nameid-1', email: 'new.person@corp.test', groups: ['folio-admins'] });
+      await provisionExternalUser(t().ctx, org, 'saml', { subject: 'nameid-1', email: 'new.person@corp.test' });
+      const kept = await t().ctx.db.selectFrom('org_member').select('role').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      expect(kept.role).toBe('admin');
       const events = await t().ctx.db.selectFrom('audit_event').select(['action', 'org_id']).where('target_id', 'in', [user.id, team.id]).execute();
-      expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['user.provisioned', 'member.added', 'team.member_added', 'team.member_removed']));
+      expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['user.provisioned', 'member.added', 'team.member_added', 'team.member_removed', 'member.role_changed']));
       expect(events.every((e) => e.org_id === org.id)).toBe(true);
 
       const page = await (await t().request('GET', `/o/${org.slug}/settings/sign-in/groups`, { cookie })).text();

@@ -95,8 +95,10 @@ export async function provisionExternalUser(
 
 /**
  * Brings a member's role and mapped teams in line with their provider groups. Only teams
- * named by some mapping are touched; the role changes only when a mapped group grants one,
- * and an owner's role is never changed by a provider.
+ * named by some mapping are touched. When the organization maps any group to a role, the
+ * role follows the groups (the highest mapped role, else the provider's default role);
+ * without role mappings roles are left to administrators. An owner's role is never changed
+ * by a provider.
  */
 export async function applyGroups(
   ctx: Ctx,
@@ -117,11 +119,14 @@ export async function applyGroups(
     const role = mappedRole ?? opts.defaultRole;
     await insertMember(db, { org_id: orgId, user_id: userId, role, created_at: now });
     await recordAudit(db, ctx.clock, ctx.meta, { action: 'member.added', orgId, actorId: null, targetType: 'user', targetId: userId, data: { role, source: kind } });
-  } else if (groups && mappedRole) {
+  } else if (groups && mappings.some((m) => m.role)) {
+    // Once any group grants a role, groups decide roles: someone who leaves the admins'
+    // group in the directory is no longer an admin here.
+    const role = mappedRole ?? opts.defaultRole;
     const member = await findMember(db, orgId, userId);
-    if (member && member.role !== 'owner' && member.role !== mappedRole) {
-      await updateMemberRole(db, orgId, userId, mappedRole);
-      await recordAudit(db, ctx.clock, ctx.meta, { action: 'member.role_changed', orgId, actorId: null, targetType: 'user', targetId: userId, data: { from: member.role, to: mappedRole, source: kind } });
+    if (member && member.role !== 'owner' && member.role !== role) {
+      await updateMemberRole(db, orgId, userId, role);
+      await recordAudit(db, ctx.clock, ctx.meta, { action: 'member.role_changed', orgId, actorId: null, targetType: 'user', targetId: userId, data: { from: member.role, to: role, source: kind } });
     }
   }
   if (!groups) return;
