@@ -107,3 +107,42 @@ export function DangerButton(p: { action: string; label: string; confirm?: strin
     </form>
   );
 }
+
+/** A labelled multi-line text input (monospace: certificates, filters, lists). */
+export function TextArea(p: { name: string; label: string; value?: string; rows?: number; hint?: string }) {
+  return (
+    <div class="field">
+      <label for={`f-${p.name}`}>{p.label}</label>
+      <textarea id={`f-${p.name}`} name={p.name} rows={p.rows ?? 6} class="mono" aria-describedby={p.hint ? `f-${p.name}-hint` : undefined}>
+        {p.value ?? ''}
+      </textarea>
+      {p.hint && <small id={`f-${p.name}-hint`} class="hint">{p.hint}</small>}
+    </div>
+  );
+}
+
+/** A checkbox with its label and an optional hint; posts "on" when ticked. */
+export function Check(p: { name: string; label: string; checked: boolean; hint?: string }) {
+  return (
+    <div class="field">
+      <label>
+        <input type="checkbox" name={p.name} value="on" checked={p.checked} /> {p.label}
+      </label>
+      {p.hint && <small class="hint">{p.hint}</small>}
+    </div>
+  );
+}
+
+/** The role an identity provider gives new members (owner is never granted this way). */
+export function DefaultRoleSelect({ value }: { value: string }) {
+  return (
+    <div class="field">
+      <label for="f-defaultRole">Role of new members</label>
+      <select id="f-defaultRole" name="defaultRole">
+        {(['viewer', 'member', 'admin'] as const).map((r) => (
+          <option value={r} selected={value === r}>{r}</option>
+        ))}
+      </select>
+    </div>
+  );
+}

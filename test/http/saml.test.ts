@@ -64,10 +64,6 @@ for (const dialect of DIALECTS) {
 
     const checked = new Set<string>();
 
-    async function failures(org: Org) {
-      const rows = await t().ctx.db.selectFrom('audit_event').selectAll().where('org_id', '=', org.id).where('action', '=', 'auth.login_failed').execute();
-      return rows.map((r) => JSON.parse(r.data!) as { method: string; reason: string });
-    }
 
     /** The response is a refusal page without internals, no session was made, and the reason was audited. */
     async function expectRefused(org: Org, res: Response, reason: string, status = 401) {

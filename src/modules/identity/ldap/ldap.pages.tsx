@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { Field, FormError, PageHeader, Time } from '../../../../views/components';
+import { Check, Field, FormError, PageHeader, TextArea, Time } from '../../../../views/components';
 import { requireUser } from '../../../platform/http/auth';
 import { readForm, readJson, validate } from '../../../platform/http/input';
 import type { AppEnv } from '../../../platform/http/types';
@@ -45,28 +45,7 @@ function fromForm(f: Record<string, string>): Record<string, unknown> {
   return out;
 }
 
-function TextArea(p: { name: string; label: string; value?: string; rows?: number; hint?: string }) {
-  return (
-    <div class="field">
-      <label for={`f-${p.name}`}>{p.label}</label>
-      <textarea id={`f-${p.name}`} name={p.name} rows={p.rows ?? 6} class="mono" aria-describedby={p.hint ? `f-${p.name}-hint` : undefined}>
-        {p.value ?? ''}
-      </textarea>
-      {p.hint && <small id={`f-${p.name}-hint`} class="hint">{p.hint}</small>}
-    </div>
-  );
-}
 
-function Check(p: { name: string; label: string; checked: boolean; hint?: string }) {
-  return (
-    <div class="field">
-      <label>
-        <input type="checkbox" name={p.name} value="on" checked={p.checked} /> {p.label}
-      </label>
-      {p.hint && <small class="hint">{p.hint}</small>}
-    </div>
-  );
-}
 
 function Select(p: { name: string; label: string; value: string; options: [string, string][]; hint?: string }) {
   return (

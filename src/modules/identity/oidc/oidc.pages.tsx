@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { Field, FormError, PageHeader } from '../../../../views/components';
+import { Check, DefaultRoleSelect, Field, FormError, PageHeader } from '../../../../views/components';
 import { requireUser } from '../../../platform/http/auth';
 import { readForm, readJson, validate } from '../../../platform/http/input';
 import { baseUrl, isHttps } from '../../../platform/http/request';
@@ -19,16 +19,6 @@ const cookiePath = (slug: string) => `/sso/${slug}/oidc`;
 
 type C = Context<AppEnv>;
 
-function Check(p: { name: string; label: string; checked: boolean; hint?: string }) {
-  return (
-    <div class="field">
-      <label>
-        <input type="checkbox" name={p.name} value="on" checked={p.checked} /> {p.label}
-      </label>
-      {p.hint && <small class="hint">{p.hint}</small>}
-    </div>
-  );
-}
 
 function CheckResult({ r }: { r: IssuerCheck }) {
   return (
@@ -120,14 +110,7 @@ async function settingsPage(c: C, opts: { error?: string; values?: Record<string
           <Field name="emailClaim" label="Email claim" value={pick('emailClaim', s.emailClaim)} />
           <Field name="nameClaim" label="Name claim" value={pick('nameClaim', s.nameClaim)} />
           <Field name="groupsClaim" label="Groups claim" value={pick('groupsClaim', s.groupsClaim)} hint="Its values are matched against the group mappings." />
-          <div class="field">
-            <label for="f-defaultRole">Role of new members</label>
-            <select id="f-defaultRole" name="defaultRole">
-              {(['viewer', 'member', 'admin'] as const).map((r) => (
-                <option value={r} selected={pick('defaultRole', s.defaultRole) === r}>{r}</option>
-              ))}
-            </select>
-          </div>
+          <DefaultRoleSelect value={pick('defaultRole', s.defaultRole)} />
           <Check
             name="allowUnverifiedEmail"
             label="Accept email addresses the provider has not verified"

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { Field, FormError, PageHeader, Time } from '../../../../views/components';
+import { Check, DefaultRoleSelect, Field, FormError, PageHeader, TextArea, Time } from '../../../../views/components';
 import { requireUser } from '../../../platform/http/auth';
 import { readJson, validate } from '../../../platform/http/input';
 import { baseUrl } from '../../../platform/http/request';
@@ -43,28 +43,7 @@ function SpInfo({ s }: { s: PresentedSamlSettings }) {
   );
 }
 
-function TextArea(p: { name: string; label: string; value?: string; rows?: number; hint?: string }) {
-  return (
-    <div class="field">
-      <label for={`f-${p.name}`}>{p.label}</label>
-      <textarea id={`f-${p.name}`} name={p.name} rows={p.rows ?? 6} class="mono" aria-describedby={p.hint ? `f-${p.name}-hint` : undefined}>
-        {p.value ?? ''}
-      </textarea>
-      {p.hint && <small id={`f-${p.name}-hint`} class="hint">{p.hint}</small>}
-    </div>
-  );
-}
 
-function Check(p: { name: string; label: string; checked: boolean; hint?: string }) {
-  return (
-    <div class="field">
-      <label>
-        <input type="checkbox" name={p.name} value="on" checked={p.checked} /> {p.label}
-      </label>
-      {p.hint && <small class="hint">{p.hint}</small>}
-    </div>
-  );
-}
 
 async function settingsPage(c: Context<AppEnv>, opts: { error?: string; values?: Partial<Record<string, string>> } = {}) {
   const ctx = c.get('ctx');
@@ -113,14 +92,7 @@ async function settingsPage(c: Context<AppEnv>, opts: { error?: string; values?:
           <Field name="emailAttribute" label="Email attribute" value={pick('emailAttribute', s.attributes.email)} />
           <Field name="nameAttribute" label="Name attribute" value={pick('nameAttribute', s.attributes.name)} />
           <Field name="groupsAttribute" label="Groups attribute" value={pick('groupsAttribute', s.attributes.groups)} />
-          <div class="field">
-            <label for="f-defaultRole">Role of new members</label>
-            <select id="f-defaultRole" name="defaultRole">
-              {(['viewer', 'member', 'admin'] as const).map((r) => (
-                <option value={r} selected={pick('defaultRole', s.defaultRole) === r}>{r}</option>
-              ))}
-            </select>
-          </div>
+          <DefaultRoleSelect value={pick('defaultRole', s.defaultRole)} />
           <Check
             name="ssoOnly"
             label="SAML only: members enter this organization only through SAML"
