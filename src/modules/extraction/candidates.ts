@@ -65,6 +65,8 @@ export interface Candidate {
   box: [number, number, number, number];
   /** Mean OCR confidence of its words (0..100), 100 for text layers. */
   ocrConfidence: number;
+  /** Read by OCR (its page's words carry confidences), not taken from a text layer. */
+  ocr: boolean;
   features: Float32Array;
 }
 
@@ -246,7 +248,7 @@ export function buildCandidates(pages: ExtractionPage[]): CandidateSet {
       date_has_time: /\d{1,2}:\d{2}/.test(sp.seg.text) ? 1 : 0, date_words: /[a-z]/i.test(sp.text) ? 1 : 0,
     }));
   }
-  const candidates = featurize(drafts, layouts);
+  const candidates = featurize(drafts, layouts, pages.map((p) => p.words.some((w) => w.c !== undefined)));
   return { candidates, dateOrder };
 }
 
@@ -383,7 +385,7 @@ function labelFeatures(f: Float32Array, d: Draft, labels: LabelHit[]): void {
   }
 }
 
-function featurize(drafts: Draft[], layouts: PageLayout[]): Candidate[] {
+function featurize(drafts: Draft[], layouts: PageLayout[], ocrPages: boolean[]): Candidate[] {
   const nPages = layouts.length;
   const amounts = drafts.filter((d) => d.kind === 'amount');
   const values = amounts.map((d) => Number(d.normalized));
@@ -437,7 +439,7 @@ function featurize(drafts: Draft[], layouts: PageLayout[]): Candidate[] {
     } else if (d.kind === 'currency') {
       f[F.cur_count] = Math.min(curCounts.get(d.normalized!) ?? 0, 10) / 10;
     }
-    return { kind: d.kind, text: d.text, normalized: d.normalized, page: d.page, box: d.b, ocrConfidence: d.conf, features: f };
+    return { kind: d.kind, text: d.text, normalized: d.normalized, page: d.page, box: d.b, ocrConfidence: d.conf, ocr: ocrPages[d.page - 1] ?? false, features: f };
   });
 }
 

@@ -43,4 +43,21 @@ describe('pickFields', () => {
     const { fields } = pickFields(candidates, logits({ total: { '119,00': -3 } }), 'invoice');
     expect(fields.total.normalized).toBe('119.00');
   });
+
+  it('snaps an OCR-read receipt name to the known vendor it is a few edits from, but never a text layer', () => {
+    const lines: Array<[string, number, number]> = [['99 SPEED NART 5/B', 50, 30], ['TOTAL', 300, 300], ['11.50', 480, 300]];
+    const R = FIELDS.receipt.length;
+    const pick = (ocr: boolean) => {
+      const page = pageOfLines(lines);
+      const pages = [ocr ? { ...page, words: page.words.map((w) => ({ ...w, c: 90 })) } : page];
+      const { candidates: cs } = buildCandidates(pages);
+      const out = new Float32Array(cs.length * R).fill(-5);
+      cs.forEach((c, i) => {
+        if (c.kind === 'block' && c.text === '99 SPEED NART 5/B') out[i * R] = 4;
+      });
+      return pickFields(cs, out, 'receipt', { company: ['99 SPEED MART S/B'] }).fields.company.value;
+    };
+    expect(pick(true)).toBe('99 SPEED MART S/B');
+    expect(pick(false)).toBe('99 SPEED NART 5/B');
+  });
 });

@@ -6,6 +6,7 @@
  * applied to the confidences.
  */
 import { buildCandidates, featureMatrix, FIELDS, type Candidate, type DocumentType, type ExtractionPage } from './candidates';
+import { KNOWN_RECEIPT_VALUES, snapToKnown, type KnownValues } from './known-values';
 import { loadExtractorModel, type FieldScorer } from './model';
 import { applyPenalties, validateFields, type BrokenRule } from './validate';
 
@@ -75,21 +76,39 @@ export function rankOptions(candidates: Candidate[], logits: Float32Array, type:
   return out;
 }
 
-/** Chooses one value per field from scored candidates (pure; `extractFields` without the model). */
-export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType): ExtractionResult {
+/** Options of a text field that are tried against the known values, best first. */
+const SNAP_OPTIONS = 3;
+
+/**
+ * Chooses one value per field from scored candidates (pure; `extractFields` without the
+ * model). OCR'd receipt names and addresses are snapped to `known` values (by default the
+ * training receipts' vendors): the best of the top options that is close to one is taken.
+ */
+export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType, known: KnownValues = type === 'receipt' ? KNOWN_RECEIPT_VALUES : {}): ExtractionResult {
   const ranked = rankOptions(candidates, logits, type);
   const chosen: Record<string, Option | null> = {};
+  const snapped: Record<string, string> = {};
   for (const spec of FIELDS[type]) {
     const r = ranked[spec.name];
     chosen[spec.name] = r.options[0] && (spec.required || r.options[0].p > r.none) ? r.options[0] : null;
+    const values = known[spec.name];
+    if (!chosen[spec.name] || !values?.length) continue;
+    for (const o of r.options.slice(0, SNAP_OPTIONS)) {
+      const value = o.candidate.ocr ? snapToKnown(o.candidate.text, values) : null;
+      if (value === null) continue;
+      chosen[spec.name] = o;
+      snapped[spec.name] = value;
+      break;
+    }
   }
   if (type === 'invoice') reconcileAmounts(ranked, chosen);
   const fields: Record<string, ExtractedField> = {};
   for (const [name, o] of Object.entries(chosen)) {
     if (!o) continue;
     const c = o.candidate;
-    const value = c.kind === 'block' ? c.text.replace(/\s+/g, ' ').trim() : c.text;
-    fields[name] = { value, normalized: c.normalized, confidence: Math.round(o.p * (0.5 + c.ocrConfidence / 200) * 1000) / 1000, page: c.page, box: c.box };
+    const value = snapped[name] ?? (c.kind === 'block' ? c.text.replace(/\s+/g, ' ').trim() : c.text);
+    const normalized = snapped[name] ?? c.normalized;
+    fields[name] = { value, normalized, confidence: Math.round(o.p * (0.5 + c.ocrConfidence / 200) * 1000) / 1000, page: c.page, box: c.box };
   }
   const issues = validateFields(type, fields);
   return { type, fields: applyPenalties(fields, issues), issues };
