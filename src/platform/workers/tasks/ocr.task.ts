@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
-import { boxAround, contentRect, cropGray, downscaleToDpi, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
+import { boxAround, contentRect, cropGray, downscaleToDpi, downscaleToPixels, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
 import { DEFAULT_LIMITS, type Box, type GrayImage, type QuarterTurn, type TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
@@ -72,6 +72,12 @@ const GOOD_CONFIDENCE = 50;
 const MIN_WORDS_TO_COMPARE = 3;
 /** Pages with a higher known resolution are scaled down to this for recognition. */
 const MAX_OCR_DPI = 300;
+/**
+ * Pages of unknown resolution with more pixels than A4 at 300 dpi are scaled down to it:
+ * such images are high-resolution scans that lost their DPI (many scanners write 72), and
+ * tesseract reads them no better, only several times slower.
+ */
+const MAX_UNKNOWN_DPI_PIXELS = 2480 * 3508;
 
 const engines = new Map<string, Promise<Tesseract.Worker>>();
 
@@ -140,10 +146,10 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
   if (!/^[a-z_]{3,12}$/.test(lang) || !hasLanguage(lang)) {
     return { kind: 'error', code: 'unknown_language', message: `No OCR data is installed for language "${lang}".` };
   }
-  // Scans above ~300 dpi are read at 300 dpi: tesseract reads no better from more pixels,
-  // only slower. Boxes are normalized, so they do not depend on the scale; the reported size
+  // Scans above ~300 dpi are read at 300 dpi (those of unknown resolution at the size of A4
+  // at 300 dpi at most): tesseract reads no better from more pixels, only slower. Boxes are normalized, so they do not depend on the scale; the reported size
   // is that of the input turned upright.
-  const page = downscaleToDpi(image, MAX_OCR_DPI);
+  const page = downscaleToPixels(downscaleToDpi(image, MAX_OCR_DPI), MAX_UNKNOWN_DPI_PIXELS);
   const read = async (img: GrayImage, turn: QuarterTurn): Promise<Reading> => {
     const reading = await readTurned(img, turn, lang);
     const quarter = turn === 90 || turn === 270;

@@ -63,6 +63,18 @@ export function downscaleToDpi(image: GrayImage, maxDpi: number): GrayImage {
   return resizeGray(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)), maxDpi);
 }
 
+/**
+ * Scales a gray image of unknown (or implausible, ≤ 96) resolution down to at most
+ * `maxPixels` (area average); images with a known resolution, or small enough, are returned
+ * as they are.
+ */
+export function downscaleToPixels(image: GrayImage, maxPixels: number): GrayImage {
+  const pixels = image.width * image.height;
+  if ((image.dpi && image.dpi > 96) || pixels <= maxPixels * 1.1) return image;
+  const scale = Math.sqrt(maxPixels / pixels);
+  return resizeGray(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)));
+}
+
 /** Shrinks a gray image to `width` x `height` by area averaging (each source pixel weighs by the part it covers). */
 export function resizeGray(image: GrayImage, width: number, height: number, dpi = image.dpi): GrayImage {
   const { width: sw, height: sh, data: src } = image;
