@@ -3,7 +3,8 @@
  * correction checks words against: every word of three or more letters and how many receipts
  * use it, from the SROIE 2019 training text (../shared/data/receipts/train_text: line
  * transcripts and keys, CC-BY-4.0); and the company names and addresses of those receipts'
- * keys, commonest first, which OCR'd names and addresses are snapped to (known-values.ts). The 50 receipts that have images — the end-to-end
+ * keys, commonest first, which OCR'd names and addresses are snapped to, and which name went
+ * with which address (known-values.ts). The 50 receipts that have images — the end-to-end
  * benchmark's test set — are left out, as they are from the extractor's training, so the
  * benchmark stays a measure on unseen receipts. Words used by fewer than MIN_RECEIPTS
  * receipts are dropped. Deterministic: a re-run writes the same bytes.
@@ -43,6 +44,9 @@ function main(): void {
   }
   const companies = countValues(docs.map((d) => d.key.company));
   const addresses = countValues(docs.map((d) => d.key.address));
+  // Which name went with which address, each pair once, in receipt order.
+  const tidy = (v: string | undefined) => v?.replace(/\s+/g, ' ').trim() ?? '';
+  const vendors = [...new Set(docs.filter((d) => tidy(d.key.company) && tidy(d.key.address)).map((d) => JSON.stringify([tidy(d.key.company), tidy(d.key.address)])))].map((v) => JSON.parse(v) as [string, string]);
   const words = Object.fromEntries([...df].filter(([, n]) => n >= MIN_RECEIPTS).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
   const out = path.join(repoRoot, 'src/modules/extraction/receipt-lexicon.json');
   const doc = {
@@ -51,6 +55,7 @@ function main(): void {
     words,
     companies,
     addresses,
+    vendors,
   };
   fs.writeFileSync(out, `${JSON.stringify(doc)}\n`);
   console.log(`wrote ${path.relative(repoRoot, out)}: ${Object.keys(words).length} words, ${Object.keys(companies).length} companies, ${Object.keys(addresses).length} addresses from ${docs.length} receipts`);

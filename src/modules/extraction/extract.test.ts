@@ -55,7 +55,7 @@ describe('pickFields', () => {
       cs.forEach((c, i) => {
         if (c.kind === 'block' && c.text === '99 SPEED NART 5/B') out[i * R] = 4;
       });
-      return pickFields(cs, out, 'receipt', { company: ['99 SPEED MART S/B'] }).fields.company.value;
+      return pickFields(cs, out, 'receipt', { fields: { company: ['99 SPEED MART S/B'] }, pairs: [] }).fields.company.value;
     };
     expect(pick(true)).toBe('99 SPEED MART S/B');
     expect(pick(false)).toBe('99 SPEED NART 5/B');

@@ -6,7 +6,7 @@
  * applied to the confidences.
  */
 import { buildCandidates, featureMatrix, FIELDS, type Candidate, type DocumentType, type ExtractionPage } from './candidates';
-import { KNOWN_RECEIPT_VALUES, snapToKnown, type KnownValues } from './known-values';
+import { foldedSimilarity, KNOWN_RECEIPT_VALUES, NO_KNOWN_VALUES, pairedValue, snapToKnown, type KnownValues } from './known-values';
 import { loadExtractorModel, type FieldScorer } from './model';
 import { applyPenalties, validateFields, type BrokenRule } from './validate';
 
@@ -78,20 +78,26 @@ export function rankOptions(candidates: Candidate[], logits: Float32Array, type:
 
 /** Options of a text field that are tried against the known values, best first. */
 const SNAP_OPTIONS = 3;
+/** Options searched for a known vendor's other value (its address given its name, or the reverse). */
+const PAIR_OPTIONS = 10;
+/** How like the vendor's other value such an option must read (OCR of logos and small print is poor). */
+const PAIR_SIMILARITY = 0.5;
 
 /**
  * Chooses one value per field from scored candidates (pure; `extractFields` without the
  * model). OCR'd receipt names and addresses are snapped to `known` values (by default the
- * training receipts' vendors): the best of the top options that is close to one is taken.
+ * training receipts' vendors): the best of the top options that is close to one is taken;
+ * and once one of a vendor's two is known, an option that reads roughly like the vendor's
+ * only known other value is taken as that value.
  */
-export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType, known: KnownValues = type === 'receipt' ? KNOWN_RECEIPT_VALUES : {}): ExtractionResult {
+export function pickFields(candidates: Candidate[], logits: Float32Array, type: DocumentType, known: KnownValues = type === 'receipt' ? KNOWN_RECEIPT_VALUES : NO_KNOWN_VALUES): ExtractionResult {
   const ranked = rankOptions(candidates, logits, type);
   const chosen: Record<string, Option | null> = {};
   const snapped: Record<string, string> = {};
   for (const spec of FIELDS[type]) {
     const r = ranked[spec.name];
     chosen[spec.name] = r.options[0] && (spec.required || r.options[0].p > r.none) ? r.options[0] : null;
-    const values = known[spec.name];
+    const values = known.fields[spec.name];
     if (!chosen[spec.name] || !values?.length) continue;
     for (const o of r.options.slice(0, SNAP_OPTIONS)) {
       const value = o.candidate.ocr ? snapToKnown(o.candidate.text, values) : null;
@@ -100,6 +106,19 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
       snapped[spec.name] = value;
       break;
     }
+  }
+  for (const [from, field] of [['company', 'address'], ['address', 'company']]) {
+    if (!snapped[from] || snapped[field] || !ranked[field]) continue;
+    const partner = pairedValue(known, from, snapped[from], field);
+    if (!partner) continue;
+    let best: Option | null = null, bestSim = PAIR_SIMILARITY;
+    for (const o of ranked[field].options.slice(0, PAIR_OPTIONS)) {
+      const sim = o.candidate.ocr ? foldedSimilarity(o.candidate.text, partner) : 0;
+      if (sim >= bestSim) [best, bestSim] = [o, sim];
+    }
+    if (!best) continue;
+    chosen[field] = best;
+    snapped[field] = partner;
   }
   if (type === 'invoice') reconcileAmounts(ranked, chosen);
   const fields: Record<string, ExtractedField> = {};

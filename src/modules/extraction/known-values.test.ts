@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KNOWN_RECEIPT_VALUES, snapToKnown } from './known-values';
+import { KNOWN_RECEIPT_VALUES, pairedValue, snapToKnown } from './known-values';
 
 const KNOWN = ['99 SPEED MART S/B', 'LOT 1851-A & 1851-B, JALAN KPB 6, KAWASAN PERINDUSTRIAN BALAKONG, 43300 SERI KEMBANGAN, SELANGOR', 'SANYU STATIONERY SHOP'];
 
@@ -21,7 +21,26 @@ describe('snapToKnown', () => {
   });
 
   it('ships the training receipts’ vendors', () => {
-    expect(KNOWN_RECEIPT_VALUES.company.length).toBeGreaterThan(100);
-    expect(KNOWN_RECEIPT_VALUES.address.length).toBeGreaterThan(100);
+    expect(KNOWN_RECEIPT_VALUES.fields.company.length).toBeGreaterThan(100);
+    expect(KNOWN_RECEIPT_VALUES.fields.address.length).toBeGreaterThan(100);
+  });
+});
+
+describe('pairedValue', () => {
+  const known = {
+    fields: {},
+    pairs: [
+      { company: 'SANYU STATIONERY SHOP', address: 'NO. 31G&33G, JALAN SETIA INDAH X ,U13/X 40170 SETIA ALAM' },
+      { company: '99 SPEED MART S/B', address: 'LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR' },
+      { company: '99 SPEED MART S/B', address: 'NO. 2 & 4, JALAN BAYU 1, 41000 KLANG' },
+    ],
+  };
+  it("gives a vendor's only known address, and the name that goes with an address", () => {
+    expect(pairedValue(known, 'company', 'SANYU STATIONERY SHOP', 'address')).toBe(known.pairs[0].address);
+    expect(pairedValue(known, 'address', known.pairs[2].address, 'company')).toBe('99 SPEED MART S/B');
+  });
+  it('gives nothing for a chain with several addresses or an unknown vendor', () => {
+    expect(pairedValue(known, 'company', '99 SPEED MART S/B', 'address')).toBeNull();
+    expect(pairedValue(known, 'company', 'KEDAI RUNCIT', 'address')).toBeNull();
   });
 });

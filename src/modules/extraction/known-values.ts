@@ -9,16 +9,44 @@
 import lexicon from './receipt-lexicon.json' with { type: 'json' };
 import { foldText } from './normalize';
 
-/** Known values per field name, as printed. */
-export type KnownValues = Readonly<Record<string, readonly string[]>>;
+/** Known values per field name, as printed, and which values were seen together on one document. */
+export interface KnownValues {
+  fields: Readonly<Record<string, readonly string[]>>;
+  pairs: ReadonlyArray<Readonly<Record<string, string>>>;
+}
 
-const file = lexicon as { companies?: Record<string, number>; addresses?: Record<string, number> };
+const file = lexicon as { companies?: Record<string, number>; addresses?: Record<string, number>; vendors?: string[][] };
 
-/** The shipped known values: receipt company names and addresses. */
+/** The shipped known values: receipt company names and addresses, and which name went with which address. */
 export const KNOWN_RECEIPT_VALUES: KnownValues = Object.freeze({
-  company: Object.keys(file.companies ?? {}),
-  address: Object.keys(file.addresses ?? {}),
+  fields: { company: Object.keys(file.companies ?? {}), address: Object.keys(file.addresses ?? {}) },
+  pairs: (file.vendors ?? []).map(([company, address]) => ({ company, address })),
 });
+
+/** No known values (documents other than receipts). */
+export const NO_KNOWN_VALUES: KnownValues = Object.freeze({ fields: {}, pairs: [] });
+
+/**
+ * The one value of `field` ever seen with `value` of `from` (a vendor's address given its
+ * name, or its name given its address), or null when there is none or more than one.
+ */
+export function pairedValue(known: KnownValues, from: string, value: string, field: string): string | null {
+  const partners = new Set<string>();
+  let partner: string | null = null;
+  for (const p of known.pairs) {
+    if (p[from] !== value || !p[field]) continue;
+    partners.add(foldText(p[field]));
+    partner ??= p[field];
+  }
+  return partners.size === 1 ? partner : null;
+}
+
+/** Similarity 0..1 of two texts after folding (1 - edits / longer length). */
+export function foldedSimilarity(a: string, b: string): number {
+  const fa = foldText(a), fb = foldText(b);
+  const longer = Math.max(fa.length, fb.length);
+  return longer ? 1 - boundedDistance(fa, fb, longer) / longer : 1;
+}
 
 /** A value is snapped when at least this similar (1 - edits / longer length, on folded text). */
 export const SNAP_SIMILARITY = 0.8;

@@ -147,8 +147,9 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
     return { kind: 'error', code: 'unknown_language', message: `No OCR data is installed for language "${lang}".` };
   }
   // Scans above ~300 dpi are read at 300 dpi (those of unknown resolution at the size of A4
-  // at 300 dpi at most): tesseract reads no better from more pixels, only slower. Boxes are normalized, so they do not depend on the scale; the reported size
-  // is that of the input turned upright.
+  // at 300 dpi at most): tesseract reads no better from more pixels, only slower. Boxes are
+  // normalized, so they do not depend on the scale; the reported size is that of the input
+  // turned upright.
   const page = downscaleToPixels(downscaleToDpi(image, MAX_OCR_DPI), MAX_UNKNOWN_DPI_PIXELS);
   const read = async (img: GrayImage, turn: QuarterTurn): Promise<Reading> => {
     const reading = await readTurned(img, turn, lang);
