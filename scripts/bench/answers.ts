@@ -173,7 +173,7 @@ interface Timing {
  */
 async function profileRetrieval(app: BenchApp, member: Actor, list: string[]): Promise<void> {
   const { ctx } = app;
-  const readable = readableDocuments(member);
+  const readable = readableDocuments(member, { byId: true });
   const partition = readablePartition(member)!;
   const model = (await activeModel(ctx))!;
   const steps = new Map<string, number[]>();
@@ -187,14 +187,15 @@ async function profileRetrieval(app: BenchApp, member: Actor, list: string[]): P
   const matches: number[] = [];
   for (const q of list) {
     const terms = searchRepo.queryTerms(q);
-    const keyword = await time('keyword leg (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false }));
+    const keyword = await time('keyword leg (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: member.orgId }));
     const match = terms.map((t) => `"${t}"`).join(' OR ');
     matches.push((app.database.sqlite!.prepare('select count(*) as n from chunk_fts where chunk_fts match ?').get(match) as { n: number }).n);
     const [vector] = await time('question embedding', () => ctx.search.embed([q], 'query', model.info));
     const hits = await time('vector leg: nearest 100', () => ctx.search.vectors.nearest(model.id, partition, vector, 100));
-    const ok = await time('readability of the vector hits', () => searchRepo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId)));
+    const ids = [...new Set([...keyword.map((h) => h.chunkId), ...hits.map((h) => h.chunkId)])];
+    const ok = await time('readability and documents of both legs\' passages (up to 500)', () => searchRepo.readablePassages(ctx.db, readable, ids));
     const ranked = fuse('hybrid', keyword, hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity })));
-    await time(`loading the fused passages (up to 500)`, () => searchRepo.loadChunks(ctx.db, member.orgId, ranked.map((r) => r.chunkId)));
+    await time('text of the passages given to the model (6)', () => searchRepo.passageTexts(ctx.db, member.orgId, ranked.slice(0, 6).map((r) => r.chunkId)));
   }
   console.log(`\n  retrieval step by step (${list.length} questions, each step alone; ms)`);
   for (const [name, values] of steps) {

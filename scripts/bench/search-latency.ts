@@ -33,14 +33,11 @@
  * measured here, not what `search()` does today. Every database is deleted at the end of
  * its size.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import * as sqliteVec from 'sqlite-vec';
 import { type Actor, readableDocuments } from '../../src/authz';
 import { modelId } from '../../src/modules/search/models.service';
 import * as searchRepo from '../../src/modules/search/search.repository';
@@ -249,7 +246,7 @@ function randomQueryRuntime(real: SearchRuntime, seed: number): SearchRuntime {
  */
 async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promise<void> {
   const { ctx } = app;
-  const readable = readableDocuments(corpus.member);
+  const readable = readableDocuments(corpus.member, { byId: true });
   const rand = seededRandom(7);
   const steps = new Map<string, number[]>();
   const time = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
@@ -268,31 +265,29 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
     }
     steps.clear();
   };
-  const vectors = openVectorTable(app, corpus.model);
   const df = new Map<string, number>();
   const kwCounts: number[] = [];
   const pass = async (label: string) => {
     for (const q of queries) {
       const terms = searchRepo.queryTerms(q);
-      const keyword = await time('keyword leg: keywordSearch (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false }));
+      const keyword = await time('keyword leg: keywordSearch (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: corpus.orgId }));
       const vector = unitVector(rand);
       const hits = await time('vector leg: vectors.nearest (k 100)', () => ctx.search.vectors.nearest(corpus.model, corpus.orgId, vector, 100));
       await time('  catch-up check alone (nothing to apply)', () => ctx.search.vectors.catchUp(corpus.model, DIMS));
-      for (const k of [400, 200, 100]) await time(`  coarse Hamming scan alone (vec0), k ${k}`, () => vectors.knn(vector, corpus.orgId, k));
+      for (const k of [400, 200, 100]) await time(`  coarse Hamming scan alone (sign bits in memory), k ${k}`, () => ctx.search.vectors.coarse(corpus.model, corpus.orgId, vector, k));
       const coarseIds = Array.from({ length: 200 }, () => 1 + Math.floor(rand() * corpus.size));
       await time('  exact cosine of 200 passages alone (rank)', () => ctx.search.vectors.rank(corpus.model, coarseIds, vector, 100));
-      const ok = await time('vector leg: readableChunks (100)', () => searchRepo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId)));
-      const semantic = hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
-      const ranked = fuse('hybrid', keyword, semantic);
-      const rows = await time('loadChunks (hybrid: up to 500 passages)', () => searchRepo.loadChunks(ctx.db, corpus.orgId, ranked.map((r) => r.chunkId)));
-      await time('snippets (20 results)', () => rows.slice(0, 20).map((r) => makeSnippet(r.text, terms)));
+      const ids = [...new Set([...keyword, ...hits.map((h) => ({ chunkId: h.chunkId }))].map((h) => h.chunkId))];
+      const passages = await time('readablePassages (both legs: up to 500 passages)', () => searchRepo.readablePassages(ctx.db, readable, ids));
+      const semantic = hits.filter((h) => passages.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
+      const rows = fuse('hybrid', keyword, semantic).map((r) => passages.get(r.chunkId)!);
+      const texts = await time('passageTexts (20 results)', () => searchRepo.passageTexts(ctx.db, corpus.orgId, rows.slice(0, 20).map((r) => r.id)));
+      await time('snippets (20 results)', () => rows.slice(0, 20).map((r) => makeSnippet(texts.get(r.id) ?? '', terms)));
       const docIds = [...new Set(rows.map((r) => r.document_id))];
       await time('facets: tags, folder and owner names', async () => {
         await searchRepo.tagsOf(ctx.db, corpus.orgId, docIds);
-        const folderIds = [...new Set(rows.map((r) => r.folder_id).filter((v): v is string => !!v))];
-        if (folderIds.length) await ctx.db.selectFrom('folder').select(['id', 'name']).where('org_id', '=', corpus.orgId).where('id', 'in', folderIds).execute();
-        const ownerIds = [...new Set(rows.map((r) => r.owner_id).filter((v): v is string => !!v))];
-        if (ownerIds.length) await ctx.db.selectFrom('user').select(['id', 'name', 'email']).where('id', 'in', ownerIds).execute();
+        await searchRepo.folderNames(ctx.db, corpus.orgId, [...new Set(rows.map((r) => r.folder_id).filter((v): v is string => !!v))]);
+        await searchRepo.userNames(ctx.db, [...new Set(rows.map((r) => r.owner_id).filter((v): v is string => !!v))]);
       });
       await time('query log insert', () => searchRepo.logQuery(ctx.db, { id: newId(), org_id: corpus.orgId, user_id: corpus.member.userId, query: q, mode: 'hybrid', filters: null, results: docIds.length, took_ms: 1, created_at: new Date().toISOString() }));
     }
@@ -312,37 +307,32 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
       // Words in more than `share` of the passages are left out, unless every word is: then the rarest stays.
       const kept = terms.filter((t) => df.get(t)! <= share * corpus.size);
       const pruned = kept.length ? kept : [...terms].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 1);
-      await time(`keyword leg without words in > ${share * 100}% of passages`, () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, pruned, { limit: 400, prefixLast: false }));
+      await time(`keyword leg without words in > ${share * 100}% of passages`, () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, pruned, { limit: 400, prefixLast: false, orgId: corpus.orgId }));
     }
     if (!app.database.sqlite) {
       // Postgres compiles a query with LLVM when its estimated cost passes jit_above_cost (100,000 by default).
       await time('keyword leg with jit = off', () =>
         ctx.db.transaction().execute(async (trx) => {
           await sql`set local jit = off`.execute(trx);
-          return searchRepo.keywordSearch(trx, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false });
+          return searchRepo.keywordSearch(trx, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: corpus.orgId });
         }),
       );
     }
     if (app.database.sqlite) {
       const match = terms.map((t) => `"${t}"`).join(' OR ');
       const s = app.database.sqlite;
-      await time('keyword leg, FTS5 ORDER BY rank LIMIT 400, then readableChunks', async () => {
+      await time('keyword leg, FTS5 ORDER BY rank LIMIT 400, then readablePassages', async () => {
         // FTS5's own `rank` column (bm25 with equal column weights: the synthetic passages have no headings).
         const top = s.prepare('select rowid from chunk_fts where chunk_fts match ? order by rank limit 400').all(match) as { rowid: number }[];
-        await searchRepo.readableChunks(ctx.db, readable, top.map((r) => Number(r.rowid)));
+        await searchRepo.readablePassages(ctx.db, readable, top.map((r) => Number(r.rowid)));
       });
     }
-  }
-  for (const t of jsCoarseScan(corpus.size, queries.length, 200)) {
-    if (!steps.has('coarse scan in plain JS, k 200 (sign bits in memory)')) steps.set('coarse scan in plain JS, k 200 (sign bits in memory)', []);
-    steps.get('coarse scan in plain JS, k 200 (sign bits in memory)')!.push(t);
   }
   print('proposed changes, step by step');
   const c = stats(kwCounts);
   console.log(`    passages matching any query word: p50 ${Math.round(c.p50).toLocaleString('en')}, p95 ${Math.round(c.p95).toLocaleString('en')}, max ${Math.max(...kwCounts).toLocaleString('en')} of ${corpus.size.toLocaleString('en')}`);
   const shares = [...df.values()].map((n) => n / corpus.size);
   console.log(`    query words (${df.size} distinct): ${shares.filter((v) => v > 0.2).length} in > 20% of passages, ${shares.filter((v) => v > 0.05).length} in > 5%`);
-  vectors.close();
   if (!app.database.sqlite) {
     // One keyword query explained: where Postgres spends its time, JIT included.
     const terms = searchRepo.queryTerms(queries[0]);
@@ -377,54 +367,6 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
       console.log(`    search() after ANALYZE, ${mode.padEnd(9)} p50 ${fmt(s.p50)}  p95 ${fmt(s.p95)}  p99 ${fmt(s.p99)}`);
     }
   }
-}
-
-/**
- * A coarse stage without vec0, as proposed: the sign bits of every vector in one in-memory
- * array (64 bytes a vector), Hamming distances by popcount, and the k nearest picked with a
- * histogram of the distances (0–512), so the cost does not grow with k. Returns the time of
- * one scan per query, over `size` random sign-bit vectors (the values do not change the cost).
- */
-function jsCoarseScan(size: number, queries: number, k: number): number[] {
-  const words = DIMS / 32;
-  const rand = seededRandom(3);
-  const bits = new Uint32Array(size * words);
-  for (let i = 0; i < bits.length; i++) bits[i] = (rand() * 4294967296) >>> 0;
-  const dist = new Uint16Array(size);
-  const times: number[] = [];
-  for (let q = 0; q < queries; q++) {
-    const query = Uint32Array.from({ length: words }, () => (rand() * 4294967296) >>> 0);
-    const t = performance.now();
-    const histogram = new Uint32Array(DIMS + 1);
-    for (let i = 0, o = 0; i < size; i++, o += words) {
-      let d = 0;
-      for (let j = 0; j < words; j++) {
-        let x = bits[o + j] ^ query[j];
-        x -= (x >>> 1) & 0x55555555;
-        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        d += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-      }
-      dist[i] = d;
-      histogram[d]++;
-    }
-    let limit = 0;
-    for (let seen = 0; limit <= DIMS && seen + histogram[limit] < k; limit++) seen += histogram[limit];
-    const picked: number[] = [];
-    for (let i = 0; i < size && picked.length < k; i++) if (dist[i] <= limit) picked.push(i);
-    times.push(performance.now() - t);
-  }
-  return times;
-}
-
-/** The vec0 table of a model, opened directly for timing its coarse scan (same name as vector-index.ts derives). */
-function openVectorTable(app: BenchApp, model: string): { knn(v: Float32Array, orgId: string, k: number): unknown[]; close(): void } {
-  const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 40);
-  const table = `vix_${slug}_${createHash('sha256').update(model).digest('hex').slice(0, 8)}_bits`;
-  const own = !app.database.sqlite;
-  const db = app.database.sqlite ?? new SQLite(path.join(app.dataDir, 'index', `vectors-${app.database.schema}.db`), { readonly: true });
-  if (own) sqliteVec.load(db);
-  const stmt = db.prepare(`select chunk_id from ${table} where embedding match vec_quantize_binary(?) and k = ? and org_id = ?`);
-  return { knn: (v, orgId, k) => stmt.all(vectorBytes(v), k, orgId), close: () => own && db.close() };
 }
 
 /** Passages matching any of the terms (what the keyword leg has to rank before its LIMIT). */
@@ -553,15 +495,6 @@ async function benchEmbedding(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`cores: ${os.availableParallelism()}, node ${process.version}, load average ${load()}`);
-  if (flag('scan-only')) {
-    for (const size of sizes) {
-      for (const k of [400, 200, 100]) {
-        const s = stats(jsCoarseScan(size, 40, k));
-        console.log(`coarse scan in plain JS over ${size.toLocaleString('en')} sign-bit vectors, k ${k}: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms (40 queries, main thread)`);
-      }
-    }
-    return;
-  }
   console.log('corpora: synthetic, written directly with bulk SQL (not through the pipeline); see the header of this script');
   const results: SizeResult[] = [];
   for (const dialect of dialects) for (const size of sizes) results.push(await benchSize(dialect, size));

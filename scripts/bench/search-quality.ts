@@ -202,7 +202,7 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
     console.log('\nexplore: no embedding model, nothing to fuse');
     return;
   }
-  const readable = readableDocuments(actor);
+  const readable = readableDocuments(actor, { byId: true });
   const docOf = new Map<number, string>();
   const chunkRows = await ctx.db.selectFrom('chunk').select(['id', 'document_id']).where('org_id', '=', actor.orgId).execute();
   for (const r of chunkRows) docOf.set(Number(r.id), byDoc.get(r.document_id) ?? '?');
@@ -210,7 +210,7 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
   const legs: { q: string; kw: Leg; sem: Leg }[] = [];
   for (const q of queries) {
     const terms = searchRepo.queryTerms(q.text);
-    const kw = await searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 1000, prefixLast: false });
+    const kw = await searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 1000, prefixLast: false, orgId: actor.orgId });
     const [vec] = await ctx.search.embed([q.text], 'query', model.info);
     const sem = (await ctx.search.vectors.nearest(model.id, actor.orgId, vec, 1000)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
     legs.push({ q: q._id, kw, sem });
@@ -310,7 +310,7 @@ async function explore(app: BenchApp, actor: Actor, queries: { _id: string; text
       for (const t of terms) await countOf(t);
       const kept = terms.filter((t) => df.get(t)! <= share * allChunks.length);
       const use = kept.length ? kept : [...terms].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, 1);
-      pruned.push({ q: q._id, kw: await searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, use, { limit: 400, prefixLast: false }) });
+      pruned.push({ q: q._id, kw: await searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, use, { limit: 400, prefixLast: false, orgId: actor.orgId }) });
     }
     const byQuery = new Map(pruned.splice(0).map((p) => [p.q, p.kw]));
     console.log(`keyword leg without words in > ${share * 100}% of passages: ${evaluate((l) => docsOf(byQuery.get(l.q)!))}`);

@@ -29,7 +29,7 @@ describe.each(DIALECTS)('keyword search over a large index (%s)', (dialect) => {
     if (dialect === 'postgres') await sql`analyze chunk`.execute(db);
     const actor: Actor = { userId: 'u', orgId: org, role: 'viewer' };
     const texts = async (terms: string[]) => {
-      const hits = await keywordSearch(db, dialect, readableDocuments(actor), {}, terms, { limit: 50, prefixLast: false });
+      const hits = await keywordSearch(db, dialect, readableDocuments(actor, { byId: true }), {}, terms, { limit: 50, prefixLast: false, orgId: org });
       const byId = new Map((await db.selectFrom('chunk').select(['id', 'text']).where('id', 'in', hits.length ? hits.map((h) => h.chunkId) : [-1]).execute()).map((r) => [Number(r.id), r.text]));
       return hits.map((h) => byId.get(h.chunkId));
     };
@@ -40,8 +40,42 @@ describe.each(DIALECTS)('keyword search over a large index (%s)', (dialect) => {
     const everyday = await texts(['report', 'weekly']);
     expect(everyday).toHaveLength(50);
     expect(everyday.every((t) => /weekly report/.test(t ?? ''))).toBe(true);
-    // … taken from the newest 5,000 passages holding them (the 1,000 oldest are left out).
-    expect(everyday.every((t) => Number(t?.split(' ').pop()) >= 1_000)).toBe(true);
+    // … the newest first.
+    expect(everyday.map((t) => Number(t?.split(' ').pop()))).toEqual(Array.from({ length: 50 }, (_, i) => 5_999 - i));
     expect(await texts(['report', 'board'])).toEqual(['annual report of the board']);
+  });
+
+  it('ranks a few matches first, yet finds the readable ones beyond them: other organizations and the trash never take their place', async () => {
+    const { db } = getDb();
+    const now = new Date().toISOString();
+    const ids: Record<string, { org: string; doc: string; trashed: string }> = {};
+    for (const name of ['big', 'small']) {
+      const org = newId();
+      const doc = newId();
+      const trashed = newId();
+      ids[name] = { org, doc, trashed };
+      await db.insertInto('org').values({ id: org, name, slug: `${name}-${newId(6)}`.toLowerCase(), review_threshold: 0.8, content_version: 0, created_at: now, updated_at: now }).execute();
+      for (const [id, deleted] of [[doc, null], [trashed, now]] as const) {
+        await db.insertInto('document').values({
+          id, org_id: org, folder_id: null, parent_id: null, owner_id: null, name: 'd', status: 'ready', error_code: null, error_message: null, progress: null, kind: 'text',
+          mime: 'text/plain', size: 1, page_count: 1, current_version_id: 'v', source: 'upload', pending_password: null, deleted_at: deleted, created_at: now, updated_at: now,
+        }).execute();
+      }
+    }
+    const chunk = (name: string, doc: string, text: string) => ({ org_id: ids[name].org, document_id: doc, version_id: 'v', page: 1, ord: 0, heading: null, text, tokens: 3, created_at: now });
+    // The big organization's and the trashed passages rank first: the word three times in a short passage.
+    await db.insertInto('chunk').values([
+      ...Array.from({ length: 30 }, () => chunk('big', ids.big.doc, 'gasket gasket gasket')),
+      ...Array.from({ length: 5 }, () => chunk('small', ids.small.trashed, 'gasket gasket gasket')),
+      ...Array.from({ length: 3 }, (_, i) => chunk('small', ids.small.doc, `a worn ${'gasket '.repeat(i + 1)}on pump number ${i} of the cooling circuit in hall two`)),
+    ]).execute();
+    const actor: Actor = { userId: 'u', orgId: ids.small.org, role: 'viewer' };
+    const hits = await keywordSearch(db, dialect, readableDocuments(actor, { byId: true }), {}, ['gasket'], { limit: 10, prefixLast: false, orgId: ids.small.org, rankedCap: 4 });
+    const docs = await db.selectFrom('chunk').select(['id', 'document_id']).where('id', 'in', hits.map((h) => h.chunkId)).execute();
+    expect(hits).toHaveLength(3);
+    expect(docs.every((d) => d.document_id === ids.small.doc)).toBe(true);
+    // Best first, as with no cap at all.
+    const uncapped = await keywordSearch(db, dialect, readableDocuments(actor, { byId: true }), {}, ['gasket'], { limit: 10, prefixLast: false, orgId: ids.small.org });
+    expect(hits.map((h) => h.chunkId)).toEqual(uncapped.map((h) => h.chunkId));
   });
 });

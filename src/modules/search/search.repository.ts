@@ -89,7 +89,15 @@ export function queryTerms(q: string): string[] {
 /**
  * Passages matching any of `terms`, best first (BM25 on SQLite's FTS5, ts_rank on
  * Postgres), over readable documents that pass the filters, current versions only.
- * `prefixLast` lets the last word match as a prefix (results while typing).
+ * `prefixLast` lets the last word match as a prefix (results while typing). `readable` is
+ * applied to documents picked by id (`readableDocuments(actor, { byId: true })`), and
+ * `orgId` is the reader's organization.
+ *
+ * The full-text index ranks its best matches first (at most RANKED_CAP); their passages
+ * are then checked against `readable`, the filters and the current version by primary key,
+ * a growing slice at a time, until `limit` pass. Only when the ranked prefix runs out with
+ * too few passing (a selective filter, a small organization in a shared index) is every
+ * match ranked in one query — never a page of results filtered afterwards.
  */
 export async function keywordSearch(
   db: Db,
@@ -97,72 +105,176 @@ export async function keywordSearch(
   readable: DocCondition,
   filters: ResolvedFilters,
   terms: string[],
-  opts: { limit: number; prefixLast: boolean },
+  opts: { limit: number; prefixLast: boolean; orgId: string; /** Tests only: matches ranked before checking. */ rankedCap?: number },
 ): Promise<{ chunkId: number; score: number }[]> {
   if (!terms.length) return [];
-  const current = (eb: ExpressionBuilder<DB, 'chunk' | 'document'>) => eb('chunk.version_id', '=', eb.ref('document.current_version_id'));
   const isPrefix = (i: number) => opts.prefixLast && i === terms.length - 1;
-  const common = await commonTerms(db, dialect, terms, opts.prefixLast);
-  // Only everyday words: they barely tell passages apart, so the newest passages holding them all are ranked.
-  const cap = common.size === terms.length ? sql`order by rowid desc limit ${COMMON_ONLY_CAP}` : sql``;
+  const { kinds, large } = await termKinds(db, dialect, terms, opts.prefixLast);
+  const quoted = terms.map((t, i) => (dialect === 'sqlite' ? `"${t}"${isPrefix(i) ? '*' : ''}` : `'${t}'${isPrefix(i) ? ':*' : ''}`));
+  const [or, and] = dialect === 'sqlite' ? [' OR ', ' AND '] : [' | ', ' & '];
+  const must = quoted.filter((_, i) => kinds[i] === 'match');
+  const rank = quoted.filter((_, i) => kinds[i] === 'match' || kinds[i] === 'rank');
+  // Only everyday words: they barely tell passages apart, so the newest passages holding them all come first.
+  const everyday = !must.length;
+  const expr = everyday ? quoted.join(and) : must.length === rank.length ? must.join(or) : `(${must.join(or)})${and}(${rank.join(or)})`;
+
+  if (dialect === 'postgres' && large && (everyday || (await matchCount(db, terms, kinds, opts.prefixLast)) > PG_RANKED)) {
+    // Postgres ranks from each passage's tsvector, read from its TOAST storage: tens of µs a
+    // passage. In a large index everyday words take the newest passages holding them all;
+    // when more than PG_RANKED passages hold a rarer word, the newest PG_RANKED are ranked.
+    const newest = await newestMatches(db, readable, filters, expr, everyday, opts.orgId, everyday ? opts.limit : PG_RANKED);
+    if (everyday) return newest.map((id) => ({ chunkId: id, score: id }));
+    const ranked = await sql<{ id: number; score: number }>`select id, ts_rank(tsv, to_tsquery('english', ${expr}), 1) as score from chunk where id = any(${newest}::bigint[]) order by score desc, id desc limit ${opts.limit}`.execute(db);
+    return ranked.rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.score) }));
+  }
+  // The best few first (their passages nearly always pass), then a longer prefix, then every match.
+  for (const cap of opts.rankedCap ? [opts.rankedCap] : [Math.max(2 * opts.limit, 1_000), RANKED_CAP]) {
+    const ranked = await rankedMatches(db, dialect, expr, everyday, opts.orgId, cap);
+    const out: { chunkId: number; score: number }[] = [];
+    for (let from = 0, size = Math.max(2 * opts.limit, 500); from < ranked.length && out.length < opts.limit; from += size, size *= 4) {
+      const slice = ranked.slice(from, from + size);
+      const ok = await passing(db, readable, filters, slice.map((r) => r.id));
+      for (const r of slice) if (ok.has(r.id)) out.push({ chunkId: r.id, score: r.score });
+    }
+    if (out.length >= opts.limit || ranked.length < cap) return out.slice(0, opts.limit);
+  }
+  return everyMatch(db, dialect, readable, filters, expr, everyday, opts.limit);
+}
+
+// The longest prefix of ranked matches checked before every match is ranked in one query.
+const RANKED_CAP = 20_000;
+// Postgres, in a large index: the newest passages holding a rarer query word that are ranked.
+const PG_RANKED = 2_000;
+
+/** At most how many passages hold one of the query's `match` words (their counts are cached by `termKinds`). */
+async function matchCount(db: Db, terms: string[], kinds: string[], prefixLast: boolean): Promise<number> {
+  const cache = dfCache.get(db);
+  let n = 0;
+  for (const [i, t] of terms.entries()) if (kinds[i] === 'match') n += cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? Number.POSITIVE_INFINITY;
+  return n;
+}
+
+/**
+ * The ids of the newest `want` readable, current passages (passing the filters) that match
+ * a tsquery, newest first (Postgres). For rarer words, ids come from the GIN index's bitmap,
+ * sorted by id: `id + 0` keeps the planner from walking the primary key backwards and
+ * reading every passage's tsvector to test it. They are checked by primary key, and more
+ * are fetched until `want` pass or none are left.
+ */
+async function newestMatches(db: Db, readable: DocCondition, filters: ResolvedFilters, expr: string, everyday: boolean, orgId: string, want: number): Promise<number[]> {
+  const out: number[] = [];
+  let checked = 0;
+  // Everyday words are dense: walking the primary key backwards finds the newest quickly.
+  const order = everyday ? sql`id desc` : sql`id + 0 desc`;
+  for (let n = Math.max(2 * want, 1_000); ; n *= 4) {
+    const r = await sql<{ id: number }>`select id from chunk where tsv @@ to_tsquery('english', ${expr}) and org_id = ${orgId} order by ${order} limit ${n}`.execute(db);
+    const ids = r.rows.slice(checked).map((x) => Number(x.id));
+    for (let i = 0; i < ids.length && out.length < want; i += 1_000) {
+      const slice = ids.slice(i, i + 1_000);
+      const ok = await passing(db, readable, filters, slice);
+      for (const id of slice) if (ok.has(id) && out.length < want) out.push(id);
+    }
+    checked = r.rows.length;
+    if (out.length >= want || r.rows.length < n) return out;
+  }
+}
+
+/**
+ * The best `cap` matches of a full-text expression, best first: by BM25 (heading weighted
+ * twice) in FTS5's own ORDER BY rank; by ts_rank over the organization's passages on
+ * Postgres. Everyday words only: the newest matches, newest first.
+ */
+async function rankedMatches(db: Db, dialect: Dialect, expr: string, everyday: boolean, orgId: string, cap: number): Promise<{ id: number; score: number }[]> {
+  let q;
   if (dialect === 'sqlite') {
-    const q = terms.map((t, i) => `"${t}"${isPrefix(i) ? '*' : ''}`);
-    const match = combine(q, terms.map((t) => common.has(t)), ' OR ', ' AND ');
+    q = everyday
+      ? sql<{ id: number; score: number }>`select rowid as id, rowid as score from chunk_fts where chunk_fts match ${expr} order by rowid desc limit ${cap}`
+      : sql<{ id: number; score: number }>`select rowid as id, -rank as score from chunk_fts where chunk_fts match ${expr} and rank match 'bm25(2.0, 1.0)' order by rank limit ${cap}`;
+  } else {
+    const query = sql`to_tsquery('english', ${expr})`;
+    q = everyday
+      ? sql<{ id: number; score: number }>`select id, id as score from chunk where tsv @@ ${query} and org_id = ${orgId} order by id desc limit ${cap}`
+      : sql<{ id: number; score: number }>`select id, ts_rank(tsv, ${query}, 1) as score from chunk where tsv @@ ${query} and org_id = ${orgId} order by score desc limit ${cap}`;
+  }
+  return (await q.execute(db)).rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+}
+
+/**
+ * Which of the given passages are readable, current and pass the filters: two lookups by
+ * primary key (the passages, then their documents under the conditions), not one join
+ * whose plan would depend on how selective the planner takes the conditions to be.
+ */
+async function passing(db: Db, readable: DocCondition, filters: ResolvedFilters, ids: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id']).where('id', 'in', ids.slice(i, i + 1000)).execute();
+    if (!chunks.length) continue;
+    const docs = await db
+      .selectFrom('document')
+      .select(['document.id', 'document.current_version_id'])
+      .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
+      .where(readable)
+      .where(applyFilters(filters))
+      .execute();
+    const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
+    for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
+  }
+  return out;
+}
+
+/** Every match ranked in one query, the readable ones only (when the ranked prefix was not enough). */
+async function everyMatch(db: Db, dialect: Dialect, readable: DocCondition, filters: ResolvedFilters, expr: string, everyday: boolean, limit: number) {
+  const current = (eb: ExpressionBuilder<DB, 'chunk' | 'document'>) => eb('chunk.version_id', '=', eb.ref('document.current_version_id'));
+  if (dialect === 'sqlite') {
+    const m = everyday
+      ? sql<{ rowid: number; rank: number }>`(select rowid, rowid as rank from chunk_fts where chunk_fts match ${expr})`
+      : sql<{ rowid: number; rank: number }>`(select rowid, -bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${expr})`;
     const rows = await db
-      .selectFrom(sql<{ rowid: number; rank: number }>`(select rowid, bm25(chunk_fts, 2.0, 1.0) as rank from chunk_fts where chunk_fts match ${match} ${cap})`.as('m'))
+      .selectFrom(m.as('m'))
       .innerJoin('chunk', 'chunk.id', 'm.rowid')
       .innerJoin('document', 'document.id', 'chunk.document_id')
       .select(['chunk.id as id', 'm.rank as rank'])
       .where(readable)
       .where(applyFilters(filters))
       .where(current)
-      .orderBy('m.rank')
-      .limit(opts.limit)
+      .orderBy('m.rank', 'desc')
+      .limit(limit)
       .execute();
-    return rows.map((r) => ({ chunkId: Number(r.id), score: -Number(r.rank) }));
+    return rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.rank) }));
   }
-  const q = terms.map((t, i) => `'${t}'${isPrefix(i) ? ':*' : ''}`);
-  const query = sql`to_tsquery('english', ${combine(q, terms.map((t) => common.has(t)), ' | ', ' & ')})`;
-  const matching = common.size === terms.length
-    ? sql<SqlBool>`chunk.id in (select id from chunk where tsv @@ ${query} order by id desc limit ${COMMON_ONLY_CAP})`
-    : sql<SqlBool>`chunk.tsv @@ ${query}`;
+  const query = sql`to_tsquery('english', ${expr})`;
   const rows = await db
     .selectFrom('chunk')
     .innerJoin('document', 'document.id', 'chunk.document_id')
-    .select(['chunk.id as id', sql<number>`ts_rank(chunk.tsv, ${query}, 1)`.as('rank')])
-    .where(matching)
+    .select(['chunk.id as id', (everyday ? sql<number>`chunk.id` : sql<number>`ts_rank(chunk.tsv, ${query}, 1)`).as('rank')])
+    .where(sql<SqlBool>`chunk.tsv @@ ${query}`)
     .where(readable)
     .where(applyFilters(filters))
     .where(current)
     .orderBy('rank', 'desc')
-    .limit(opts.limit)
+    .limit(limit)
     .execute();
   return rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.rank) }));
-}
-
-/**
- * The match expression: any word, but a passage must hold at least one of the query's
- * rarer words when there are some ("common terms": words found in a large share of all
- * passages still count in the ranking, yet alone they do not make a match, so a question
- * full of everyday words is not ranked over the whole library). Only common words: all of them.
- */
-function combine(q: string[], isCommon: boolean[], or: string, and: string): string {
-  const rare = q.filter((_, i) => !isCommon[i]);
-  if (rare.length === q.length) return q.join(or);
-  if (!rare.length) return q.join(and);
-  return `(${rare.join(or)})${and}(${q.join(or)})`;
 }
 
 // A word found in more passages than this share of all passages (and at least COMMON_MIN) is common.
 const COMMON_SHARE = 0.05;
 const COMMON_MIN = 5_000;
-// Passages ranked when a query holds only common words.
-const COMMON_ONLY_CAP = 5_000;
+// A word in more than a quarter of the passages weighs little in FTS5's BM25 (IDF under
+// log 3, against 3 and more for the words that match; nothing at half) yet costs a pass over
+// its whole list of passages to weigh: SQLite leaves it out.
+const WEIGHTLESS_SHARE = 0.25;
 const DF_TTL_MS = 10 * 60_000;
 const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; terms: Map<string, { n: number; at: number }> }>();
 
-/** The query words that are common in the index (passage counts probed up to the cut-off, cached for minutes). */
-async function commonTerms(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<Set<string>> {
+/**
+ * What each query word does ("common terms"): `match` (a rare word: a passage holding it
+ * matches), `rank` (a word found in a large share of all passages: it counts in the ranking,
+ * yet alone does not make a match, so a question full of everyday words is not ranked over
+ * the whole library) or `skip` (SQLite: next to weightless in BM25). Passage counts are probed up to
+ * the cut-off and cached for minutes.
+ */
+async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<{ kinds: ('match' | 'rank' | 'skip')[]; large: boolean }> {
   let cache = dfCache.get(db);
   if (!cache) dfCache.set(db, (cache = { total: null, terms: new Map() }));
   const now = Date.now();
@@ -170,10 +282,13 @@ async function commonTerms(db: Db, dialect: Dialect, terms: string[], prefixLast
     const r = await db.selectFrom('chunk').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     cache.total = { n: Number(r.n), at: now };
   }
-  const cutoff = Math.max(COMMON_MIN, Math.round(cache.total.n * COMMON_SHARE));
-  const out = new Set<string>();
+  const total = cache.total.n;
+  const cutoff = Math.max(COMMON_MIN, Math.round(total * COMMON_SHARE));
   // Below the cut-off in all, no word can be common.
-  if (cache.total.n <= cutoff) return out;
+  if (total <= cutoff) return { kinds: terms.map(() => 'match'), large: false };
+  const weightless = dialect === 'sqlite' ? Math.round(total * WEIGHTLESS_SHARE) : Number.POSITIVE_INFINITY;
+  const probeTo = Math.min(total, dialect === 'sqlite' ? weightless : cutoff);
+  const kinds: ('match' | 'rank' | 'skip')[] = [];
   for (const [i, t] of terms.entries()) {
     const prefix = prefixLast && i === terms.length - 1;
     const key = `${prefix ? '*' : ''}${t}`;
@@ -181,15 +296,16 @@ async function commonTerms(db: Db, dialect: Dialect, terms: string[], prefixLast
     if (!hit || now - hit.at > DF_TTL_MS) {
       const probe =
         dialect === 'sqlite'
-          ? sql<{ n: number }>`select count(*) as n from (select rowid from chunk_fts where chunk_fts match ${`"${t}"${prefix ? '*' : ''}`} limit ${cutoff + 1})`
-          : sql<{ n: number }>`select count(*) as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${`'${t}'${prefix ? ':*' : ''}`}) limit ${cutoff + 1}) x`;
+          ? sql<{ n: number }>`select count(*) as n from (select rowid from chunk_fts where chunk_fts match ${`"${t}"${prefix ? '*' : ''}`} limit ${probeTo + 1})`
+          : sql<{ n: number }>`select count(*) as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${`'${t}'${prefix ? ':*' : ''}`}) limit ${probeTo + 1}) x`;
       hit = { n: Number((await probe.execute(db)).rows[0]?.n ?? 0), at: now };
       if (cache.terms.size > 50_000) cache.terms.clear();
       cache.terms.set(key, hit);
     }
-    if (hit.n > cutoff) out.add(t);
+    kinds.push(hit.n > weightless ? 'skip' : hit.n > cutoff ? 'rank' : 'match');
   }
-  return out;
+  // Only weightless words: they still have to be held, all of them.
+  return { kinds: kinds.every((k) => k === 'skip') ? kinds.map(() => 'rank') : kinds, large: true };
 }
 
 /** Passages of readable, filtered documents (the candidates of a filtered semantic search), at most `cap`. */
@@ -206,44 +322,61 @@ export async function candidateChunks(db: Db, readable: DocCondition, filters: R
   return rows.map((r) => Number(r.id));
 }
 
+/** A passage with what search shows of its document (its text is loaded for the shown results only). */
+export interface PassageRow {
+  id: number;
+  document_id: string;
+  page: number;
+  heading: string | null;
+  name: string;
+  folder_id: string | null;
+  owner_id: string | null;
+  status: DocumentStatus;
+  created_at: string;
+  type: string | null;
+}
+
 /**
- * Keeps only the given passages that belong to readable current versions: vector hits come
- * from an index partitioned by organization, and are checked here against the same SQL
- * condition as keyword hits.
+ * The given passages that belong to readable current versions, with their documents:
+ * vector hits come from an index partitioned by organization and are checked here against
+ * the same condition as keyword hits. Three lookups by primary key (passages, their
+ * documents, the documents' extraction) with no other indexable condition, rather than one
+ * join whose plan depends on table statistics.
  */
-export async function readableChunks(db: Db, readable: DocCondition, chunkIds: number[]): Promise<Set<number>> {
-  const out = new Set<number>();
-  // Two index lookups (passages by id, then their documents) rather than one join whose
-  // plan depends on table statistics.
+export async function readablePassages(db: Db, readableById: DocCondition, chunkIds: number[]): Promise<Map<number, PassageRow>> {
+  const out = new Map<number, PassageRow>();
   for (let i = 0; i < chunkIds.length; i += 500) {
-    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
+    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id', 'page', 'heading']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
     if (!chunks.length) continue;
+    const docIds = [...new Set(chunks.map((c) => c.document_id))];
     const docs = await db
       .selectFrom('document')
-      .select(['document.id', 'document.current_version_id'])
-      .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
-      .where(readable)
+      .select(['id', 'current_version_id', 'name', 'folder_id', 'owner_id', 'status', 'created_at'])
+      .where('id', 'in', docIds)
+      .where(readableById)
       .execute();
-    const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
-    for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
+    if (!docs.length) continue;
+    const types = await db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docs.map((d) => d.id)).execute();
+    const type = new Map(types.map((t) => [t.document_id, t.type]));
+    const byId = new Map(docs.map((d) => [d.id, d]));
+    for (const c of chunks) {
+      const d = byId.get(c.document_id);
+      if (!d || d.current_version_id !== c.version_id) continue;
+      out.set(Number(c.id), {
+        id: Number(c.id), document_id: c.document_id, page: c.page, heading: c.heading, name: d.name, folder_id: d.folder_id, owner_id: d.owner_id,
+        status: d.status, created_at: d.created_at, type: type.get(d.id) ?? null,
+      });
+    }
   }
   return out;
 }
 
-/** Passages with their document's name, folder, owner, status, type and creation date. */
-export async function loadChunks(db: Db, orgId: string, chunkIds: number[]) {
-  if (!chunkIds.length) return [];
-  return db
-    .selectFrom('chunk')
-    .innerJoin('document', 'document.id', 'chunk.document_id')
-    .leftJoin('extraction', 'extraction.document_id', 'document.id')
-    .select([
-      'chunk.id', 'chunk.document_id', 'chunk.page', 'chunk.heading', 'chunk.text', 'document.name', 'document.folder_id',
-      'document.owner_id', 'document.status', 'document.created_at', 'extraction.type',
-    ])
-    .where('chunk.org_id', '=', orgId)
-    .where('chunk.id', 'in', chunkIds)
-    .execute();
+/** The text of passages of an organization, by id (the results shown). */
+export async function passageTexts(db: Db, orgId: string, chunkIds: number[]): Promise<Map<number, string>> {
+  if (!chunkIds.length) return new Map();
+  // By primary key: `org_id || ''` keeps the (org_id, …) index from serving the tenant check.
+  const rows = await db.selectFrom('chunk').select(['id', 'text']).where('id', 'in', chunkIds).where(sql<string>`org_id || ''`, '=', orgId).execute();
+  return new Map(rows.map((r) => [Number(r.id), r.text]));
 }
 
 /** Tags of the given documents. */
@@ -253,8 +386,9 @@ export async function tagsOf(db: Db, orgId: string, documentIds: string[]) {
     .selectFrom('document_tag')
     .innerJoin('tag', 'tag.id', 'document_tag.tag_id')
     .select(['document_tag.document_id', 'tag.id', 'tag.name'])
-    .where('document_tag.org_id', '=', orgId)
+    // By primary key (document_id, tag_id); the tenant check is no index condition.
     .where('document_tag.document_id', 'in', documentIds)
+    .where(sql<string>`document_tag.org_id || ''`, '=', orgId)
     .execute();
 }
 

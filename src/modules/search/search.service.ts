@@ -120,20 +120,20 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
   const empty = { type: [], tag: [], folder: [], owner: [], status: [] };
   if (!text) return { query: text, mode: q.mode, results: [], total: 0, facets: empty, tookMs: 0 };
 
-  const { ranked, rows, terms, notice } = await rankPassages(ctx, actor, q, text);
-  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const { ranked, passages, terms, notice } = await rankPassages(ctx, actor, q, text);
   // One result per document (its best passage); inside one document, every matching passage.
   const seen = new Set<string>();
-  const best: { row: (typeof rows)[number]; score: number }[] = [];
+  const best: { row: repo.PassageRow; score: number }[] = [];
   for (const r of ranked) {
-    const row = byId.get(r.chunkId);
-    if (!row || (!q.document && seen.has(row.document_id))) continue;
+    const row = passages.get(r.chunkId)!;
+    if (!q.document && seen.has(row.document_id)) continue;
     seen.add(row.document_id);
     best.push({ row, score: r.score });
   }
   const page = best.slice(q.offset, q.offset + q.limit);
+  const texts = await repo.passageTexts(ctx.db, actor.orgId, page.map((b) => b.row.id));
   const results: SearchHit[] = page.map(({ row, score }) => {
-    const snip = makeSnippet(row.text, terms);
+    const snip = makeSnippet(texts.get(row.id) ?? '', terms);
     return {
       documentId: row.document_id, name: row.name, page: row.page, snippet: snip.html, passage: snip.text, matched: snip.matched, heading: row.heading,
       score: Math.round(score * 10_000) / 10_000, type: row.type ?? null, status: row.status, folderId: row.folder_id, createdAt: row.created_at,
@@ -154,34 +154,39 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
 /** Both legs over readable, filtered passages, fused; the passages loaded with their documents. */
 async function rankPassages(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQuery>, text: string) {
   const filters = await resolveFilters(ctx, actor, q);
-  const readable = readableDocuments(actor);
   const terms = repo.queryTerms(text);
-  let notice: string | undefined;
+  const keywordLeg = () =>
+    repo.keywordSearch(ctx.db, ctx.dialect, readableDocuments(actor, { byId: true }), filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix, orgId: actor.orgId });
+  // The legs do not depend on each other: on Postgres the keyword query runs on its own
+  // connection while this process embeds the query and scans its vectors.
+  const [keyword, semanticLeg] = await Promise.all([
+    q.mode === 'semantic' ? [] : keywordLeg(),
+    q.mode === 'keyword' ? { hits: [], notice: undefined } : semanticPassages(ctx, actor, filters, text),
+  ]);
+  let semantic = semanticLeg.hits;
+  const notice = semanticLeg.notice;
+  // Without a model, a semantic request falls back to keywords rather than showing nothing.
+  if (q.mode === 'semantic' && notice) semantic = await keywordLeg();
 
-  const keyword = q.mode === 'semantic' ? [] : await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
-  let semantic: { chunkId: number; score: number }[] = [];
-  if (q.mode !== 'keyword') {
-    const model = await activeModel(ctx);
-    const partition = readablePartition(actor);
-    if (!model) notice = 'Semantic search is unavailable: the embedding model is not installed or the index is still being built. Showing keyword matches.';
-    else if (partition) {
-      const [vector] = await ctx.search.embed([text], 'query', model.info);
-      const hits = repo.hasFilters(filters)
-        ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readable, filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
-        : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
-      const ok = await repo.readableChunks(ctx.db, readable, hits.map((h) => h.chunkId));
-      const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
-      semantic = hits.filter((h) => ok.has(h.chunkId) && h.similarity >= floor).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
-    }
-  }
-  if (q.mode === 'semantic' && notice) {
-    // Without a model, a semantic request falls back to keywords rather than showing nothing.
-    semantic = await repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix });
-  }
+  // Vector hits are checked here against what the reader may read (keyword hits passed the same condition in their SQL).
+  const passages = await repo.readablePassages(ctx.db, readableDocuments(actor, { byId: true }), [...new Set([...keyword, ...semantic].map((h) => h.chunkId))]);
+  const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
+  if (!notice) semantic = semantic.filter((h) => passages.has(h.chunkId) && h.score >= floor);
+  const ranked = fuse(q.mode, keyword, semantic).filter((r) => passages.has(r.chunkId));
+  return { ranked, passages, terms, notice };
+}
 
-  const ranked = fuse(q.mode, keyword, semantic);
-  const rows = await repo.loadChunks(ctx.db, actor.orgId, ranked.map((r) => r.chunkId));
-  return { ranked, rows, terms, notice };
+/** The semantic leg: the nearest passages (readability is checked with the keyword hits), or a notice when no model can serve. */
+async function semanticPassages(ctx: Ctx, actor: Actor, filters: repo.ResolvedFilters, text: string): Promise<{ hits: { chunkId: number; score: number }[]; notice?: string }> {
+  const model = await activeModel(ctx);
+  if (!model) return { hits: [], notice: 'Semantic search is unavailable: the embedding model is not installed or the index is still being built. Showing keyword matches.' };
+  const partition = readablePartition(actor);
+  if (!partition) return { hits: [] };
+  const [vector] = await ctx.search.embed([text], 'query', model.info);
+  const hits = repo.hasFilters(filters)
+    ? await ctx.search.vectors.rank(model.id, await repo.candidateChunks(ctx.db, readableDocuments(actor), filters, FILTERED_CAP), vector, SEMANTIC_CANDIDATES)
+    : await ctx.search.vectors.nearest(model.id, partition, vector, SEMANTIC_CANDIDATES);
+  return { hits: hits.map((h) => ({ chunkId: h.chunkId, score: h.similarity })) };
 }
 
 /** Weighted reciprocal rank fusion for hybrid; a single leg keeps its own order and score. */
@@ -244,18 +249,20 @@ export async function retrievePassages(ctx: Ctx, actor: Actor, input: { q: strin
   const q = ZSearchQuery.parse({ q: input.q.slice(0, 1000), mode: 'hybrid', folder: input.folder, document: input.document });
   const text = q.q.trim();
   if (!text) return { passages: [], terms: [] };
-  const { ranked, rows, terms } = await rankPassages(ctx, actor, q, text);
-  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const { ranked, passages: rows, terms } = await rankPassages(ctx, actor, q, text);
   const perDoc = new Map<string, number>();
-  const passages: RetrievedPassage[] = [];
+  const picked: { chunkId: number; score: number; row: repo.PassageRow }[] = [];
   for (const r of ranked) {
-    const row = byId.get(r.chunkId);
-    if (!row) continue;
+    const row = rows.get(r.chunkId)!;
     const n = perDoc.get(row.document_id) ?? 0;
     if (n >= (input.perDocument ?? 2)) continue;
     perDoc.set(row.document_id, n + 1);
-    passages.push({ chunkId: r.chunkId, documentId: row.document_id, name: row.name, page: row.page, heading: row.heading, text: row.text, score: r.score });
-    if (passages.length >= input.limit) break;
+    picked.push({ ...r, row });
+    if (picked.length >= input.limit) break;
   }
+  const texts = await repo.passageTexts(ctx.db, actor.orgId, picked.map((p) => p.chunkId));
+  const passages: RetrievedPassage[] = picked.map(({ chunkId, score, row }) => ({
+    chunkId, documentId: row.document_id, name: row.name, page: row.page, heading: row.heading, text: texts.get(chunkId) ?? '', score,
+  }));
   return { passages, terms };
 }
