@@ -7,8 +7,7 @@
  *        [--dialect sqlite|postgres|both] [--queries 200] [--budget 600] [--profile-queries 50]
  *        [--chunks-per-doc 10] [--skip-embed]
  *
- * --sizes 0 runs only the embedding throughput; --skip-embed leaves it out; --scan-only times
- * only the proposed plain-JS coarse vector scan at each size (no database).
+ * --sizes 0 runs only the embedding throughput; --skip-embed leaves it out.
  * --budget: seconds per mode and size after which the remaining queries are skipped (the
  * output says so); --profile-queries: queries of the step-by-step breakdown.
  *
@@ -27,11 +26,10 @@
  *   load; the vector index is caught up from the change log (timed).
  * Queries: 2–5 words from the same distribution, the same set for every mode, `limit` 20
  * (the API's default), after 20 warm-up queries; the time is the whole `search()` call,
- * query logging included. Then each step of `search()` timed alone, and the same steps as
- * proposed changes would make them (fewer coarse vector candidates, common words left out of
- * the keyword leg, FTS5's own ORDER BY rank LIMIT; on SQLite, the plans after a full ANALYZE) —
- * measured here, not what `search()` does today. Every database is deleted at the end of
- * its size.
+ * query logging included. Then each step of `search()` timed alone (the coarse vector scan
+ * over the sign bits in memory at several k, the memory it holds), and variants that are not
+ * what `search()` does (fewer query words, JIT off, a plain FTS5 ORDER BY rank LIMIT; on
+ * SQLite, the plans after a full ANALYZE). Every database is deleted at the end of its size.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -397,6 +395,8 @@ async function benchSize(dialect: Dialect, size: number): Promise<SizeResult> {
     const disk = await app.diskBytes();
     console.log(`  bulk load: ${seconds(corpus.loadMs)} s (${Math.round((size / corpus.loadMs) * 1000).toLocaleString('en')} passages/s, text + full-text index + vectors + change log)`);
     console.log(`  vector index catch-up: ${seconds(corpus.catchUpMs)} s (${Math.round((size / corpus.catchUpMs) * 1000).toLocaleString('en')} vectors/s); on disk now ${mb(disk)} (${await app.diskDetail()})`);
+    const memory = app.ctx.search.vectors.memory();
+    console.log(`  vector sign bits in memory: ${memory.models.map((m) => `${m.vectors.toLocaleString('en')} vectors`).join(', ')}, ${mb(memory.bytes)}`);
     const ctx = { ...app.ctx, search: randomQueryRuntime(app.ctx.search, 99) };
     const qrand = seededRandom(4242);
     const queries = Array.from({ length: queryCount + WARMUP }, () => Array.from({ length: 2 + Math.floor(qrand() * 4) }, corpus.word).join(' '));
