@@ -13,8 +13,8 @@ function random(seed: number): () => number {
   };
 }
 
-function vector(rand: () => number): Float32Array {
-  return Float32Array.from({ length: DIMS }, () => rand() - 0.5);
+function vector(rand: () => number, dims = DIMS): Float32Array {
+  return Float32Array.from({ length: dims }, () => rand() - 0.5);
 }
 
 /** Hamming distance over the sign bits, one dimension at a time. */
@@ -30,11 +30,12 @@ describe('sign bits in memory', () => {
     expect([...signBits(v)]).toEqual([0x49, 0x92, 0x24, 0x49]);
   });
 
-  it('finds the same k nearest as a brute-force Hamming scan, after puts, replacements and deletions', () => {
+  // 40 dimensions leave most of the last 64-bit word unused; 512 is the default model's size.
+  it.each([40, 128, 512])('finds the same k nearest as a brute-force Hamming scan, after puts, replacements and deletions (%i dimensions)', (dims) => {
     const rand = random(42);
-    const index = new SignBitIndex(DIMS);
+    const index = new SignBitIndex(dims);
     const vectors = new Map<number, Float32Array>();
-    for (let id = 1; id <= 3_000; id++) vectors.set(id, vector(rand));
+    for (let id = 1; id <= 3_000; id++) vectors.set(id, vector(rand, dims));
     for (const [id, v] of vectors) index.put('org', id, signBits(v));
     // Deletions move the last vector into the hole; replacements overwrite in place.
     for (let id = 1; id <= 3_000; id += 7) {
@@ -43,13 +44,13 @@ describe('sign bits in memory', () => {
     }
     for (let id = 2; id <= 3_000; id += 11) {
       if (!vectors.has(id)) continue;
-      const v = vector(rand);
+      const v = vector(rand, dims);
       vectors.set(id, v);
       index.put('org', id, signBits(v));
     }
     expect(index.size('org')).toBe(vectors.size);
     for (let q = 0; q < 20; q++) {
-      const query = vector(rand);
+      const query = vector(rand, dims);
       for (const k of [1, 10, 100]) {
         const got = index.nearest('org', signBits(query), k);
         const exact = [...vectors].map(([id, v]) => ({ id, d: hamming(query, v) })).sort((a, b) => a.d - b.d);
