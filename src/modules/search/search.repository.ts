@@ -144,7 +144,7 @@ export async function keywordSearch(
 // The longest prefix of ranked matches checked before every match is ranked in one query.
 const RANKED_CAP = 20_000;
 // Postgres, in a large index: the newest passages holding a rarer query word that are ranked.
-const PG_RANKED = 2_000;
+const PG_RANKED = 800;
 
 /** At most how many passages hold one of the query's `match` words (their counts are cached by `termKinds`). */
 async function matchCount(db: Db, terms: string[], kinds: string[], prefixLast: boolean): Promise<number> {

@@ -131,7 +131,8 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
     best.push({ row, score: r.score });
   }
   const page = best.slice(q.offset, q.offset + q.limit);
-  const texts = await repo.passageTexts(ctx.db, actor.orgId, page.map((b) => b.row.id));
+  // Independent lookups: on Postgres they run at the same time on separate connections.
+  const [texts, facets] = await Promise.all([repo.passageTexts(ctx.db, actor.orgId, page.map((b) => b.row.id)), buildFacets(ctx, actor.orgId, best.map((b) => b.row))]);
   const results: SearchHit[] = page.map(({ row, score }) => {
     const snip = makeSnippet(texts.get(row.id) ?? '', terms);
     return {
@@ -139,7 +140,6 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
       score: Math.round(score * 10_000) / 10_000, type: row.type ?? null, status: row.status, folderId: row.folder_id, createdAt: row.created_at,
     };
   });
-  const facets = await buildFacets(ctx, actor.orgId, best.map((b) => b.row));
   const tookMs = Math.round(performance.now() - started);
   if (!q.prefix) {
     const used = Object.fromEntries(Object.entries({ folder: q.folder, tags: q.tags, type: q.type, from: q.from, to: q.to, owner: q.owner, status: q.status, document: q.document }).filter(([, v]) => v !== undefined));
@@ -206,12 +206,14 @@ async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string;
     return m;
   };
   const docIds = rows.map((r) => r.document_id);
-  const tagRows = await repo.tagsOf(ctx.db, orgId, docIds);
-  const tagNames = new Map(tagRows.map((t) => [t.name, t.name]));
   const folders = count(rows.map((r) => r.folder_id));
   const owners = count(rows.map((r) => r.owner_id));
-  const folderNames = await repo.folderNames(ctx.db, orgId, [...folders.keys()]);
-  const ownerNames = await repo.userNames(ctx.db, [...owners.keys()]);
+  const [tagRows, folderNames, ownerNames] = await Promise.all([
+    repo.tagsOf(ctx.db, orgId, docIds),
+    repo.folderNames(ctx.db, orgId, [...folders.keys()]),
+    repo.userNames(ctx.db, [...owners.keys()]),
+  ]);
+  const tagNames = new Map(tagRows.map((t) => [t.name, t.name]));
   const list = (m: Map<string, number>, label: (v: string) => string) =>
     [...m].map(([value, n]) => ({ value, label: label(value), count: n })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
   return {
