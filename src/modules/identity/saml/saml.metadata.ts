@@ -53,6 +53,17 @@ export function assertSafeXml(xml: string, what: string, maxBytes: number): void
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw invalid(`The ${what} contains a DOCTYPE or entity declaration, which Folio refuses for safety.`);
 }
 
+/** How SAML XML is parsed: attributes kept, namespaces dropped, entities and values never expanded or converted. */
+export const SAFE_XML = {
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+} as const;
+
 /**
  * Reads an identity provider's SAML 2.0 metadata (an EntityDescriptor, or an
  * EntitiesDescriptor holding exactly one identity provider): entity id, sign-on URLs and
@@ -63,16 +74,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   if (!source) throw invalid('Paste or upload the identity provider’s metadata XML.');
   assertSafeXml(source, 'metadata', MAX_METADATA_BYTES);
   if (XMLValidator.validate(source) !== true) throw invalid('The metadata is not well-formed XML.');
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    removeNSPrefix: true,
-    processEntities: false,
-    htmlEntities: false,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-  });
+  const parser = new XMLParser({ ...SAFE_XML, trimValues: true });
   let doc: Node;
   try {
     doc = parser.parse(source) as Node;

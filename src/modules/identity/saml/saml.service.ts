@@ -11,6 +11,7 @@ import { startFlow, takeFlow } from '../flows';
 import type { ExternalProfile } from '../provision';
 import { loadProvider } from '../provider.service';
 import * as repo from './saml.repository';
+import { SAFE_XML } from './saml.metadata';
 import { DEFAULT_ATTRIBUTES, type SamlSettings, serviceProvider } from './saml.settings';
 
 /** How long an AuthnRequest waits for its response. */
@@ -143,13 +144,7 @@ export async function startSamlLogin(ctx: Ctx, slug: string, base: string, next:
 type Node = Record<string, unknown>;
 
 const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  removeNSPrefix: true,
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
+  ...SAFE_XML,
   isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
 });
 
