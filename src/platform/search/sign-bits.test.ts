@@ -31,7 +31,7 @@ describe('sign bits in memory', () => {
   });
 
   // 40 dimensions leave most of the last 64-bit word unused; 512 is the default model's size.
-  it.each([40, 128, 512])('finds the same k nearest as a brute-force Hamming scan, after puts, replacements and deletions (%i dimensions)', (dims) => {
+  it.each([40, 128, 512])('finds the same k nearest as a brute-force Hamming scan, after puts, replacements and deletions (%i dimensions)', async (dims) => {
     const rand = random(42);
     const index = new SignBitIndex(dims);
     const vectors = new Map<number, Float32Array>();
@@ -52,7 +52,7 @@ describe('sign bits in memory', () => {
     for (let q = 0; q < 20; q++) {
       const query = vector(rand, dims);
       for (const k of [1, 10, 100]) {
-        const got = index.nearest('org', signBits(query), k);
+        const got = await index.nearest('org', signBits(query), k);
         const exact = [...vectors].map(([id, v]) => ({ id, d: hamming(query, v) })).sort((a, b) => a.d - b.d);
         expect(got).toHaveLength(k);
         // The same distances, nearest first (ids may differ only among equal distances at the cut).
@@ -63,31 +63,53 @@ describe('sign bits in memory', () => {
     }
   });
 
-  it('returns a deleted vector no more and keeps organizations apart', () => {
+  it('returns a deleted vector no more and keeps organizations apart', async () => {
     const rand = random(7);
     const index = new SignBitIndex(DIMS);
     const shared = vector(rand);
     index.put('a', 1, signBits(shared));
     index.put('b', 2, signBits(shared));
     for (let id = 10; id < 60; id++) index.put('a', id, signBits(vector(rand)));
-    expect(index.nearest('a', signBits(shared), 1)).toEqual([1]);
-    expect(index.nearest('b', signBits(shared), 10)).toEqual([2]);
-    expect(index.nearest('c', signBits(shared), 10)).toEqual([]);
+    expect(await index.nearest('a', signBits(shared), 1)).toEqual([1]);
+    expect(await index.nearest('b', signBits(shared), 10)).toEqual([2]);
+    expect(await index.nearest('c', signBits(shared), 10)).toEqual([]);
     // A delete logged for another organization does not touch this one's vector.
     expect(index.delete('b', 1)).toBe(false);
     expect(index.delete('a', 1)).toBe(true);
-    expect(index.nearest('a', signBits(shared), 50)).not.toContain(1);
-    expect(index.nearest('b', signBits(shared), 10)).toEqual([2]);
+    expect(await index.nearest('a', signBits(shared), 50)).not.toContain(1);
+    expect(await index.nearest('b', signBits(shared), 10)).toEqual([2]);
     expect(index.size()).toBe(51);
   });
 
-  it('handles sizes that are not a multiple of 32 bits', () => {
+  it('handles sizes that are not a multiple of 32 bits', async () => {
     const index = new SignBitIndex(8);
     const v = (signs: number[]) => signBits(Float32Array.from(signs));
     index.put('a', 1, v([1, 1, 1, 1, -1, -1, -1, -1]));
     index.put('a', 2, v([1, 1, 1, 1, 1, 1, -1, -1]));
     index.put('a', 3, v([-1, -1, -1, -1, -1, -1, -1, -1]));
-    expect(index.nearest('a', v([1, 1, 1, 1, 1, -1, -1, -1]), 3)).toEqual([1, 2, 3]);
+    expect(await index.nearest('a', v([1, 1, 1, 1, 1, -1, -1, -1]), 3)).toEqual([1, 2, 3]);
+  });
+
+  it('scans a large organization a slice at a time, and a change made meanwhile is in the answer', async () => {
+    const rand = random(11);
+    const index = new SignBitIndex(DIMS);
+    const query = vector(rand);
+    const far = Float32Array.from(query, (x) => -x);
+    for (let id = 1; id <= 300_000; id++) index.put('big', id, signBits(id === 1 ? query : far));
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const pending = index.nearest('big', signBits(query), 2);
+    // While the scan is under way: the nearest vector goes, an equal one arrives.
+    setImmediate(() => {
+      index.delete('big', 1);
+      index.put('big', 400_000, signBits(query));
+    });
+    const got = await pending;
+    clearInterval(ticking);
+    expect(got[0]).toBe(400_000);
+    expect(got).not.toContain(1);
+    // Other work ran while the scan was under way.
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('gives memory back as vectors leave', () => {

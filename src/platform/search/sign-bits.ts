@@ -73,6 +73,8 @@ let scanModule: WebAssembly.Module | undefined;
 type ScanFn = (bits: number, query: number, n: number, words64: number, out: number) => void;
 
 // Layout of a partition's memory: the query at 0, the vectors' bits from BITS_AT, then the distances.
+// Vectors scanned before the event loop gets a turn (a few ms).
+const SCAN_SLICE = 131_072;
 const BITS_AT = 8192;
 const PAGE = 65536;
 
@@ -80,6 +82,8 @@ class Partition {
   ids!: Float64Array;
   bits!: Uint32Array;
   count = 0;
+  /** Counts changes, so a scan spread over several turns of the event loop notices one. */
+  version = 0;
   readonly slots = new Map<number, number>();
   #memory!: WebAssembly.Memory;
   #scan!: ScanFn;
@@ -106,6 +110,7 @@ class Partition {
   }
 
   put(id: number, words: Uint32Array) {
+    this.version++;
     let slot = this.slots.get(id);
     if (slot === undefined) {
       if (this.count === this.ids.length) this.#allocate(Math.ceil(this.ids.length * 1.5));
@@ -119,6 +124,7 @@ class Partition {
   delete(id: number): boolean {
     const slot = this.slots.get(id);
     if (slot === undefined) return false;
+    this.version++;
     this.slots.delete(id);
     const last = --this.count;
     if (slot !== last) {
@@ -132,11 +138,14 @@ class Partition {
     return true;
   }
 
-  /** The Hamming distance of every held vector to `query` (a view valid until the next change). */
-  distances(query: Uint32Array): Uint16Array {
+  /**
+   * The Hamming distances to `query` of the held vectors in slots [from, to), written after
+   * the bits; returns the view of every slot's distance (valid until the next change).
+   */
+  distances(query: Uint32Array, from: number, to: number): Uint16Array {
     new Uint32Array(this.#memory.buffer, 0, this.words).set(query);
     const out = BITS_AT + this.ids.length * this.words * 4;
-    this.#scan(BITS_AT, 0, this.count, this.words / 2, out);
+    this.#scan(BITS_AT + from * this.words * 4, 0, to - from, this.words / 2, out + from * 2);
     return new Uint16Array(this.#memory.buffer, out, this.count);
   }
 
@@ -200,22 +209,32 @@ export class SignBitIndex {
   /**
    * The ids of the `k` vectors of `orgId` nearest to `query` by Hamming distance over the
    * sign bits (all of them when the partition holds fewer), nearest first. Only that
-   * organization's partition is read.
+   * organization's partition is read. A large partition is scanned a slice at a time,
+   * letting other work of the process (a query's keyword leg, other requests) go on in
+   * between; a scan that a change interrupted starts again, and the last try runs at once.
    */
-  nearest(orgId: string, query: Uint8Array, k: number): number[] {
-    const p = this.#partitions.get(orgId);
-    if (!p || k <= 0) return [];
+  async nearest(orgId: string, query: Uint8Array, k: number): Promise<number[]> {
     const q = this.#pack(query);
-    const n = p.count;
-    const dist = p.distances(q);
-    const histogram = new Uint32Array(this.dims + 1);
-    for (let i = 0; i < n; i++) histogram[dist[i]]++;
-    // The smallest distance `limit` such that at least k vectors are within it.
-    let limit = 0;
-    for (let seen = 0; limit < this.dims && seen + histogram[limit] < k; limit++) seen += histogram[limit];
-    const picked: number[] = [];
-    for (let i = 0; i < n; i++) if (dist[i] <= limit) picked.push(i);
-    picked.sort((a, b) => dist[a] - dist[b] || a - b);
-    return picked.slice(0, k).map((i) => p.ids[i]);
+    for (let attempt = 0; ; attempt++) {
+      const p = this.#partitions.get(orgId);
+      if (!p || k <= 0) return [];
+      const { version, count: n } = p;
+      const histogram = new Uint32Array(this.dims + 1);
+      let dist: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+      for (let from = 0; from < n && p.version === version; from += SCAN_SLICE) {
+        const to = Math.min(n, from + SCAN_SLICE);
+        dist = p.distances(q, from, to);
+        for (let i = from; i < to; i++) histogram[dist[i]]++;
+        if (to < n && attempt < 2) await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (p.version !== version || this.#partitions.get(orgId) !== p) continue;
+      // The smallest distance `limit` such that at least k vectors are within it.
+      let limit = 0;
+      for (let seen = 0; limit < this.dims && seen + histogram[limit] < k; limit++) seen += histogram[limit];
+      const picked: number[] = [];
+      for (let i = 0; i < n; i++) if (dist[i] <= limit) picked.push(i);
+      picked.sort((a, b) => dist[a] - dist[b] || a - b);
+      return picked.slice(0, k).map((i) => p.ids[i]);
+    }
   }
 }

@@ -220,7 +220,7 @@ export class VectorIndex {
   /** The coarse stage of `nearest` alone: the ids of the `k` nearest sign bits of one organization. */
   async coarse(model: string, orgId: string, query: Float32Array, k: number): Promise<number[]> {
     await this.catchUp(model, query.length);
-    return this.#memory.get(model)?.bits.nearest(orgId, signBits(query), k) ?? [];
+    return (await this.#memory.get(model)?.bits.nearest(orgId, signBits(query), k)) ?? [];
   }
 
   /** Exact cosine ranking of the given passages (a filtered search computes its candidates first). */
