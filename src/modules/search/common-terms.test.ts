@@ -79,3 +79,44 @@ describe.each(DIALECTS)('keyword search over a large index (%s)', (dialect) => {
     expect(hits.map((h) => h.chunkId)).toEqual(uncapped.map((h) => h.chunkId));
   });
 });
+
+describe('keyword search over a large Postgres index: the newest matches of a word held by many passages', () => {
+  const getDb = useTestDb('postgres');
+
+  it('ranks the newest 800 readable matches: trashed passages and other organizations never take their place', async () => {
+    const { db } = getDb();
+    const now = new Date().toISOString();
+    const org = newId();
+    const other = newId();
+    const [doc, trashed, foreign] = [newId(), newId(), newId()];
+    for (const [id, name] of [[org, 'reader'], [other, 'other']]) {
+      await db.insertInto('org').values({ id, name, slug: `${name}-${newId(6)}`.toLowerCase(), review_threshold: 0.8, content_version: 0, created_at: now, updated_at: now }).execute();
+    }
+    for (const [id, orgId, deleted] of [[doc, org, null], [trashed, org, now], [foreign, other, null]] as const) {
+      await db.insertInto('document').values({
+        id, org_id: orgId, folder_id: null, parent_id: null, owner_id: null, name: 'd', status: 'ready', error_code: null, error_message: null, progress: null, kind: 'text',
+        mime: 'text/plain', size: 1, page_count: 1, current_version_id: 'v', source: 'upload', pending_password: null, deleted_at: deleted, created_at: now, updated_at: now,
+      }).execute();
+    }
+    const chunk = (orgId: string, documentId: string, ord: number, text: string) => ({ org_id: orgId, document_id: documentId, version_id: 'v', page: 1, ord, heading: null, text, tokens: 4, created_at: now });
+    // Oldest first: filler, 900 passages saying "gasket" three times (ranked high), then 700
+    // saying it once, and newest of all 100 trashed and 50 of another organization saying it three times.
+    const rows = [
+      ...Array.from({ length: 5_000 }, (_, i) => chunk(org, doc, i, `weekly report number ${i}`)),
+      ...Array.from({ length: 900 }, (_, i) => chunk(org, doc, 10_000 + i, `gasket gasket gasket strong ${i}`)),
+      ...Array.from({ length: 700 }, (_, i) => chunk(org, doc, 20_000 + i, `a worn gasket on pump ${i}`)),
+      ...Array.from({ length: 100 }, (_, i) => chunk(org, trashed, 30_000 + i, 'gasket gasket gasket trashed')),
+      ...Array.from({ length: 50 }, (_, i) => chunk(other, foreign, 40_000 + i, 'gasket gasket gasket foreign')),
+    ];
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('chunk').values(rows.slice(i, i + 500)).execute();
+    await sql`analyze chunk`.execute(db);
+    const actor: Actor = { userId: 'u', orgId: org, role: 'viewer' };
+    const hits = await keywordSearch(db, 'postgres', readableDocuments(actor, { byId: true }), {}, ['gasket'], { limit: 50, prefixLast: false, orgId: org });
+    const found = await db.selectFrom('chunk').select(['id', 'document_id', 'ord']).where('id', 'in', hits.map((h) => h.chunkId)).execute();
+    expect(hits).toHaveLength(50);
+    expect(found.every((c) => c.document_id === doc)).toBe(true);
+    // The newest 800 readable matches are the 700 single mentions and the newest 100 strong ones: those 100 rank first.
+    expect(found.every((c) => c.ord >= 10_800 && c.ord < 10_900)).toBe(true);
+  });
+});
+

@@ -118,14 +118,20 @@ export async function keywordSearch(
   const everyday = !must.length;
   const expr = everyday ? quoted.join(and) : must.length === rank.length ? must.join(or) : `(${must.join(or)})${and}(${rank.join(or)})`;
 
-  if (dialect === 'postgres' && large && (everyday || (await matchCount(db, terms, kinds, opts.prefixLast)) > PG_RANKED)) {
+  if (dialect === 'postgres' && large && (everyday || listedMatch(db, terms, kinds, opts.prefixLast) || (await moreMatchesThan(db, must.join(or), PG_RANKED)))) {
     // Postgres ranks from each passage's tsvector, read from its TOAST storage: tens of µs a
     // passage. In a large index everyday words take the newest passages holding them all;
     // when more than PG_RANKED passages hold a rarer word, the newest PG_RANKED are ranked.
-    const newest = await newestMatches(db, readable, filters, expr, everyday, opts.orgId, everyday ? opts.limit : PG_RANKED);
-    if (everyday) return newest.map((id) => ({ chunkId: id, score: id }));
-    const ranked = await sql<{ id: number; score: number }>`select id, ts_rank(tsv, to_tsquery('english', ${expr}), 1) as score from chunk where id = any(${newest}::bigint[]) order by score desc, id desc limit ${opts.limit}`.execute(db);
-    return ranked.rows.map((r) => ({ chunkId: Number(r.id), score: Number(r.score) }));
+    const estimate = matchEstimate(db, terms, kinds, opts.prefixLast, everyday);
+    // Ranked while they are checked (on another connection), with every query word.
+    const rank = async (ids: number[]) => {
+      const r = await sql<{ id: number; score: number }>`select id, ts_rank(tsv, to_tsquery('english', ${expr}), 1) as score from chunk where id = any(${ids}::bigint[])`.execute(db);
+      return new Map(r.rows.map((x) => [Number(x.id), Number(x.score)]));
+    };
+    // A passage holding a rarer word always holds one of the words that rank: the rarer ones alone find the matches.
+    const newest = await newestMatches(db, readable, filters, everyday ? expr : must.join(or), estimate, opts.orgId, everyday ? opts.limit : PG_RANKED, everyday ? undefined : rank);
+    if (!everyday) newest.sort((a, b) => b.score - a.score || b.id - a.id);
+    return newest.slice(0, opts.limit).map((r) => ({ chunkId: r.id, score: r.score }));
   }
   // The best few first (their passages nearly always pass), then a longer prefix, then every match.
   for (const cap of opts.rankedCap ? [opts.rankedCap] : [Math.max(2 * opts.limit, 1_000), RANKED_CAP]) {
@@ -145,38 +151,127 @@ export async function keywordSearch(
 const RANKED_CAP = 20_000;
 // Postgres, in a large index: the newest passages holding a rarer query word that are ranked.
 const PG_RANKED = 800;
+// Postgres, measured costs (µs) that decide how the newest matches are found: testing one
+// passage's tsvector while walking the primary key (read from TOAST), reading one posting of
+// the GIN index, and adding one match to the bitmap.
+const WALK_US = 4;
+const POSTING_US = 0.06;
+const BITMAP_US = 0.4;
+// … and, for a window of ids: adding one id of the window to its bitmap, reading one match's passage.
+const RANGE_US = 0.12;
+const HEAP_US = 5;
 
-/** At most how many passages hold one of the query's `match` words (their counts are cached by `termKinds`). */
-async function matchCount(db: Db, terms: string[], kinds: string[], prefixLast: boolean): Promise<number> {
-  const cache = dfCache.get(db);
-  let n = 0;
-  for (const [i, t] of terms.entries()) if (kinds[i] === 'match') n += cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? Number.POSITIVE_INFINITY;
-  return n;
+/** Whether more than `n` passages match a tsquery (Postgres): at most n + 1 passages are read. */
+async function moreMatchesThan(db: Db, expr: string, n: number): Promise<boolean> {
+  const r = await sql<{ n: number }>`select count(*)::int as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${expr}) limit ${n + 1}) x`.execute(db);
+  return Number(r.rows[0]?.n ?? 0) > n;
 }
 
 /**
- * The ids of the newest `want` readable, current passages (passing the filters) that match
- * a tsquery, newest first (Postgres). For rarer words, ids come from the GIN index's bitmap,
- * sorted by id: `id + 0` keeps the planner from walking the primary key backwards and
- * reading every passage's tsvector to test it. They are checked by primary key, and more
- * are fetched until `want` pass or none are left.
+ * Whether one of the query's `match` words is among the lexemes the planner's statistics
+ * list as most common (Postgres): it is then held by a known, large number of passages.
  */
-async function newestMatches(db: Db, readable: DocCondition, filters: ResolvedFilters, expr: string, everyday: boolean, orgId: string, want: number): Promise<number[]> {
-  const out: number[] = [];
-  let checked = 0;
-  // Everyday words are dense: walking the primary key backwards finds the newest quickly.
-  const order = everyday ? sql`id desc` : sql`id + 0 desc`;
-  for (let n = Math.max(2 * want, 1_000); ; n *= 4) {
-    const r = await sql<{ id: number }>`select id from chunk where tsv @@ to_tsquery('english', ${expr}) and org_id = ${orgId} order by ${order} limit ${n}`.execute(db);
-    const ids = r.rows.slice(checked).map((x) => Number(x.id));
-    for (let i = 0; i < ids.length && out.length < want; i += 1_000) {
-      const slice = ids.slice(i, i + 1_000);
-      const ok = await passing(db, readable, filters, slice);
-      for (const id of slice) if (ok.has(id) && out.length < want) out.push(id);
+function listedMatch(db: Db, terms: string[], kinds: string[], prefixLast: boolean): boolean {
+  const cache = dfCache.get(db);
+  const floor = cache?.listed?.n ?? Number.POSITIVE_INFINITY;
+  return floor > PG_RANKED && terms.some((t, i) => kinds[i] === 'match' && (cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? 0) >= floor);
+}
+
+/**
+ * What the words of the query's match expression are estimated to hold, from the counts
+ * `termKinds` cached: `share`, the share of all passages matching (words taken as
+ * independent: everyday words must all be held; otherwise one of the rarer words, the
+ * everyday ones only weighing in the ranking), and `postings`, the passages the GIN index
+ * lists under those words; `matches`, the passages matching.
+ */
+function matchEstimate(db: Db, terms: string[], kinds: string[], prefixLast: boolean, everyday: boolean): MatchEstimate {
+  const cache = dfCache.get(db);
+  const total = Math.max(1, cache?.total?.n ?? 1);
+  const counts = terms.map((t, i) => Math.min(total, cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? total));
+  const used = counts.filter((_, i) => everyday || kinds[i] === 'match');
+  const postings = used.reduce((a, n) => a + n, 0);
+  const share = everyday ? used.reduce((p, n) => (p * n) / total, 1) : 1 - used.reduce((p, n) => p * (1 - n / total), 1);
+  return { share, postings, matches: share * total };
+}
+
+interface MatchEstimate {
+  share: number;
+  postings: number;
+  matches: number;
+}
+
+/**
+ * The newest `want` readable, current passages (passing the filters) that match a tsquery,
+ * newest first (Postgres), each with its `score` (given by `score` while the passages are
+ * checked, else the id). They are found the cheaper of two ways, by the estimate of what the
+ * words hold: walking the primary key backwards and testing each passage's tsvector (about
+ * want / share passages, read from TOAST), or the GIN index's bitmap (every posting of the
+ * words is read) intersected with a window of the newest ids sized to hold about twice
+ * `want` matches, so that only the passages in it are read (`id + 0` keeps the planner from
+ * walking the primary key). The walk goes on, or the window moves to older ids, four times
+ * as wide each time, until `want` pass or no passage is left.
+ */
+async function newestMatches(
+  db: Db,
+  readable: DocCondition,
+  filters: ResolvedFilters,
+  expr: string,
+  estimate: MatchEstimate,
+  orgId: string,
+  want: number,
+  score?: (ids: number[]) => Promise<Map<number, number>>,
+): Promise<{ id: number; score: number }[]> {
+  const out: { id: number; score: number }[] = [];
+  const share = Math.max(estimate.share, 1e-6);
+  const walk = (want / share) * WALK_US < estimate.postings * POSTING_US + estimate.matches * BITMAP_US;
+  const order = walk ? sql`id desc` : sql`id + 0 desc`;
+  const top = await sql<{ id: number | null }>`select max(id) as id from chunk`.execute(db);
+  let hi = Number(top.rows[0]?.id ?? 0) + 1;
+  let width = walk ? hi : Math.ceil((2 * want) / share);
+  const cap = walk ? want : Math.max(2 * want, 1_000);
+  let matches = estimate.matches;
+  while (out.length < want && hi > 0) {
+    // Intersecting with the window's ids costs more than reading every match when the matches are few: then no window.
+    const narrow = !walk && width * RANGE_US < matches * HEAP_US;
+    const lo = narrow ? Math.max(0, hi - width) : 0;
+    const id = walk || narrow ? sql`id` : sql`(id + 0)`;
+    const window = (d: Db) =>
+      sql<{ id: number; document_id: string; version_id: string }>`select id, document_id, version_id from chunk where tsv @@ to_tsquery('english', ${expr}) and org_id = ${orgId} and ${id} >= ${lo} and ${id} < ${hi} order by ${order} limit ${cap}`.execute(d);
+    const rows = (await (walk ? window(db) : withoutIndexScans(db, window))).rows.map((r) => ({ ...r, id: Number(r.id) }));
+    // Nearly every match passes: slices a little larger than what is still wanted.
+    for (let i = 0, size = 0; i < rows.length && out.length < want; i += size) {
+      size = Math.min(1_000, Math.max(100, Math.ceil((want - out.length) * 1.1)));
+      const slice = rows.slice(i, i + size);
+      const [ok, scores] = await Promise.all([passingRows(db, readable, filters, slice), score?.(slice.map((r) => r.id))]);
+      for (const r of slice) if (ok.has(r.id) && out.length < want) out.push({ id: r.id, score: scores?.get(r.id) ?? r.id });
     }
-    checked = r.rows.length;
-    if (out.length >= want || r.rows.length < n) return out;
+    // A full page: the walk or the window goes on below its oldest id. Otherwise the next,
+    // older window, four times as wide; what matched in this one corrects the estimate.
+    if (rows.length === cap) hi = rows[rows.length - 1].id;
+    else {
+      matches = Math.max(matches, (rows.length / Math.max(1, hi - lo)) * hi);
+      width *= 4;
+      hi = lo;
+    }
   }
+  return out;
+}
+
+/**
+ * Runs `f` with plain index scans off (Postgres): the planner takes testing a tsvector for a
+ * cheap filter, and would rather walk the primary key over a window of ids, reading every
+ * passage's tsvector from TOAST, than intersect the GIN index's bitmap with the window's.
+ */
+async function withoutIndexScans<T>(db: Db, f: (db: Db) => Promise<T>): Promise<T> {
+  const run = async (trx: Db) => {
+    await sql`set local enable_indexscan = off`.execute(trx);
+    try {
+      return await f(trx);
+    } finally {
+      await sql`set local enable_indexscan = on`.execute(trx);
+    }
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /**
@@ -208,17 +303,24 @@ async function passing(db: Db, readable: DocCondition, filters: ResolvedFilters,
   const out = new Set<number>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id']).where('id', 'in', ids.slice(i, i + 1000)).execute();
-    if (!chunks.length) continue;
-    const docs = await db
-      .selectFrom('document')
-      .select(['document.id', 'document.current_version_id'])
-      .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
-      .where(readable)
-      .where(applyFilters(filters))
-      .execute();
-    const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
-    for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
+    for (const id of await passingRows(db, readable, filters, chunks)) out.add(id);
   }
+  return out;
+}
+
+/** Which of the given passages (with their document and version) are readable, current and pass the filters. */
+async function passingRows(db: Db, readable: DocCondition, filters: ResolvedFilters, chunks: { id: number; document_id: string; version_id: string }[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  if (!chunks.length) return out;
+  const docs = await db
+    .selectFrom('document')
+    .select(['document.id', 'document.current_version_id'])
+    .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
+    .where(readable)
+    .where(applyFilters(filters))
+    .execute();
+  const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
+  for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
   return out;
 }
 
@@ -265,40 +367,41 @@ const COMMON_MIN = 5_000;
 // its whole list of passages to weigh: SQLite leaves it out.
 const WEIGHTLESS_SHARE = 0.25;
 const DF_TTL_MS = 10 * 60_000;
-const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; terms: Map<string, { n: number; at: number }> }>();
+// Per database: passages in all, the fewest passages of a lexeme listed in the statistics (Postgres), passages per word.
+const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; listed?: { n: number; at: number }; terms: Map<string, { n: number; at: number }> }>();
 
 /**
  * What each query word does ("common terms"): `match` (a rare word: a passage holding it
  * matches), `rank` (a word found in a large share of all passages: it counts in the ranking,
  * yet alone does not make a match, so a question full of everyday words is not ranked over
- * the whole library) or `skip` (SQLite: next to weightless in BM25). Passage counts are probed up to
- * the cut-off and cached for minutes.
+ * the whole library) or `skip` (SQLite: next to weightless in BM25). How many passages hold
+ * each word is counted up to the weightless share on SQLite and estimated by the planner on
+ * Postgres (counting there reads every passage holding the word), then cached for minutes.
  */
 async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<{ kinds: ('match' | 'rank' | 'skip')[]; large: boolean }> {
   let cache = dfCache.get(db);
   if (!cache) dfCache.set(db, (cache = { total: null, terms: new Map() }));
   const now = Date.now();
   if (!cache.total || now - cache.total.at > DF_TTL_MS) {
-    const r = await db.selectFrom('chunk').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    cache.total = { n: Number(r.n), at: now };
+    cache.total = { n: await passageCount(db, dialect), at: now };
+    if (dialect === 'postgres') cache.listed = { n: Math.ceil((await listedFrequency(db)) * cache.total.n), at: now };
   }
   const total = cache.total.n;
   const cutoff = Math.max(COMMON_MIN, Math.round(total * COMMON_SHARE));
   // Below the cut-off in all, no word can be common.
   if (total <= cutoff) return { kinds: terms.map(() => 'match'), large: false };
   const weightless = dialect === 'sqlite' ? Math.round(total * WEIGHTLESS_SHARE) : Number.POSITIVE_INFINITY;
-  const probeTo = Math.min(total, dialect === 'sqlite' ? weightless : cutoff);
   const kinds: ('match' | 'rank' | 'skip')[] = [];
   for (const [i, t] of terms.entries()) {
     const prefix = prefixLast && i === terms.length - 1;
     const key = `${prefix ? '*' : ''}${t}`;
     let hit = cache.terms.get(key);
     if (!hit || now - hit.at > DF_TTL_MS) {
-      const probe =
+      const n =
         dialect === 'sqlite'
-          ? sql<{ n: number }>`select count(*) as n from (select rowid from chunk_fts where chunk_fts match ${`"${t}"${prefix ? '*' : ''}`} limit ${probeTo + 1})`
-          : sql<{ n: number }>`select count(*) as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${`'${t}'${prefix ? ':*' : ''}`}) limit ${probeTo + 1}) x`;
-      hit = { n: Number((await probe.execute(db)).rows[0]?.n ?? 0), at: now };
+          ? Number((await sql<{ n: number }>`select count(*) as n from (select rowid from chunk_fts where chunk_fts match ${`"${t}"${prefix ? '*' : ''}`} limit ${weightless + 1})`.execute(db)).rows[0]?.n ?? 0)
+          : await estimatedMatches(db, `'${t}'${prefix ? ':*' : ''}`);
+      hit = { n, at: now };
       if (cache.terms.size > 50_000) cache.terms.clear();
       cache.terms.set(key, hit);
     }
@@ -306,6 +409,41 @@ async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: 
   }
   // Only weightless words: they still have to be held, all of them.
   return { kinds: kinds.every((k) => k === 'skip') ? kinds.map(() => 'rank') : kinds, large: true };
+}
+
+/**
+ * How many passages there are: counted on SQLite; on Postgres the planner's statistics
+ * (kept by autovacuum), counted only when the table was never analyzed.
+ */
+async function passageCount(db: Db, dialect: Dialect): Promise<number> {
+  if (dialect === 'postgres') {
+    const r = await sql<{ n: number }>`select reltuples::bigint as n from pg_class where oid = to_regclass('chunk')`.execute(db);
+    const n = Number(r.rows[0]?.n ?? -1);
+    if (n > 0) return n;
+  }
+  const r = await db.selectFrom('chunk').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/**
+ * The lowest frequency among the lexemes Postgres's statistics list as most common in
+ * `chunk.tsv` (for a tsvector column the element frequencies are followed by their minimum
+ * and maximum); Infinity without statistics.
+ */
+async function listedFrequency(db: Db): Promise<number> {
+  const r = await sql<{ f: number | null }>`select most_common_elem_freqs[array_length(most_common_elems, 1) + 1] as f from pg_stats where schemaname = current_schema() and tablename = 'chunk' and attname = 'tsv'`.execute(db);
+  const f = Number(r.rows[0]?.f ?? Number.NaN);
+  return f > 0 ? f : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * How many passages hold a word, as the Postgres planner estimates it from the column's
+ * statistics (the most common lexemes and their frequencies): no passage is read. Rare words
+ * are not in the statistics and come out small, which is what matters here.
+ */
+async function estimatedMatches(db: Db, query: string): Promise<number> {
+  const r = await sql<{ 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }>`explain (format json) select 1 from chunk where tsv @@ to_tsquery('english', ${query})`.execute(db);
+  return Number(r.rows[0]?.['QUERY PLAN']?.[0]?.Plan?.['Plan Rows'] ?? 0);
 }
 
 /** Passages of readable, filtered documents (the candidates of a filtered semantic search), at most `cap`. */
@@ -349,14 +487,11 @@ export async function readablePassages(db: Db, readableById: DocCondition, chunk
     const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id', 'page', 'heading']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
     if (!chunks.length) continue;
     const docIds = [...new Set(chunks.map((c) => c.document_id))];
-    const docs = await db
-      .selectFrom('document')
-      .select(['id', 'current_version_id', 'name', 'folder_id', 'owner_id', 'status', 'created_at'])
-      .where('id', 'in', docIds)
-      .where(readableById)
-      .execute();
-    if (!docs.length) continue;
-    const types = await db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docs.map((d) => d.id)).execute();
+    // Independent lookups (on Postgres, on two connections at once); a type only counts for a readable document.
+    const [docs, types] = await Promise.all([
+      db.selectFrom('document').select(['id', 'current_version_id', 'name', 'folder_id', 'owner_id', 'status', 'created_at']).where('id', 'in', docIds).where(readableById).execute(),
+      db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docIds).execute(),
+    ]);
     const type = new Map(types.map((t) => [t.document_id, t.type]));
     const byId = new Map(docs.map((d) => [d.id, d]));
     for (const c of chunks) {
