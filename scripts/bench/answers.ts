@@ -193,7 +193,7 @@ async function profileRetrieval(app: BenchApp, member: Actor, list: string[]): P
     const [vector] = await time('question embedding', () => ctx.search.embed([q], 'query', model.info));
     const hits = await time('vector leg: nearest 100', () => ctx.search.vectors.nearest(model.id, partition, vector, 100));
     const ids = [...new Set([...keyword.map((h) => h.chunkId), ...hits.map((h) => h.chunkId)])];
-    const ok = await time('readability and documents of both legs\' passages (up to 500)', () => searchRepo.readablePassages(ctx.db, readable, ids));
+    const ok = await time('readability and documents of both legs\' passages (up to 500)', () => searchRepo.readablePassages(ctx.db, member.orgId, readable, ids));
     const ranked = fuse('hybrid', keyword, hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity })));
     await time('text of the passages given to the model (6)', () => searchRepo.passageTexts(ctx.db, member.orgId, ranked.slice(0, 6).map((r) => r.chunkId)));
   }

@@ -276,14 +276,13 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
       const coarseIds = Array.from({ length: 200 }, () => 1 + Math.floor(rand() * corpus.size));
       await time('  exact cosine of 200 passages alone (rank)', () => ctx.search.vectors.rank(corpus.model, coarseIds, vector, 100));
       const ids = [...new Set([...keyword, ...hits.map((h) => ({ chunkId: h.chunkId }))].map((h) => h.chunkId))];
-      const passages = await time('readablePassages (both legs: up to 500 passages)', () => searchRepo.readablePassages(ctx.db, readable, ids));
+      const passages = await time('readablePassages with tags (both legs: up to 500 passages)', () => searchRepo.readablePassages(ctx.db, corpus.orgId, readable, ids));
       const semantic = hits.filter((h) => passages.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
       const rows = fuse('hybrid', keyword, semantic).map((r) => passages.get(r.chunkId)!);
       const texts = await time('passageTexts (20 results)', () => searchRepo.passageTexts(ctx.db, corpus.orgId, rows.slice(0, 20).map((r) => r.id)));
       await time('snippets (20 results)', () => rows.slice(0, 20).map((r) => makeSnippet(texts.get(r.id) ?? '', terms)));
       const docIds = [...new Set(rows.map((r) => r.document_id))];
-      await time('facets: tags, folder and owner names', async () => {
-        await searchRepo.tagsOf(ctx.db, corpus.orgId, docIds);
+      await time('facets: folder and owner names (tags come with the passages)', async () => {
         await searchRepo.folderNames(ctx.db, corpus.orgId, [...new Set(rows.map((r) => r.folder_id).filter((v): v is string => !!v))]);
         await searchRepo.userNames(ctx.db, [...new Set(rows.map((r) => r.owner_id).filter((v): v is string => !!v))]);
       });
@@ -322,7 +321,7 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
       await time('keyword leg, FTS5 ORDER BY rank LIMIT 400, then readablePassages', async () => {
         // FTS5's own `rank` column (bm25 with equal column weights: the synthetic passages have no headings).
         const top = s.prepare('select rowid from chunk_fts where chunk_fts match ? order by rank limit 400').all(match) as { rowid: number }[];
-        await searchRepo.readablePassages(ctx.db, readable, top.map((r) => Number(r.rowid)));
+        await searchRepo.readablePassages(ctx.db, corpus.orgId, readable, top.map((r) => Number(r.rowid)));
       });
     }
   }

@@ -160,11 +160,19 @@ const BITMAP_US = 0.4;
 // … and, for a window of ids: adding one id of the window to its bitmap, reading one match's passage.
 const RANGE_US = 0.12;
 const HEAP_US = 5;
+// A window of ids is sized to hold this many times the matches wanted: every match in it is read.
+const WINDOW_MARGIN = 1.3;
 
-/** Whether more than `n` passages match a tsquery (Postgres): at most n + 1 passages are read. */
+/** Whether more than `n` passages match a tsquery (Postgres): at most n + 1 passages are read; cached with the word counts. */
 async function moreMatchesThan(db: Db, expr: string, n: number): Promise<boolean> {
+  const cache = dfCache.get(db);
+  const key = `?${n}:${expr}`;
+  const hit = cache?.terms.get(key);
+  if (hit && Date.now() - hit.at <= DF_TTL_MS) return hit.n > n;
   const r = await sql<{ n: number }>`select count(*)::int as n from (select 1 from chunk where tsv @@ to_tsquery('english', ${expr}) limit ${n + 1}) x`.execute(db);
-  return Number(r.rows[0]?.n ?? 0) > n;
+  const count = Number(r.rows[0]?.n ?? 0);
+  cache?.terms.set(key, { n: count, at: Date.now() });
+  return count > n;
 }
 
 /**
@@ -206,7 +214,7 @@ interface MatchEstimate {
  * checked, else the id). They are found the cheaper of two ways, by the estimate of what the
  * words hold: walking the primary key backwards and testing each passage's tsvector (about
  * want / share passages, read from TOAST), or the GIN index's bitmap (every posting of the
- * words is read) intersected with a window of the newest ids sized to hold about twice
+ * words is read) intersected with a window of the newest ids sized to hold about 1.3 times
  * `want` matches, so that only the passages in it are read (`id + 0` keeps the planner from
  * walking the primary key). The walk goes on, or the window moves to older ids, four times
  * as wide each time, until `want` pass or no passage is left.
@@ -227,7 +235,7 @@ async function newestMatches(
   const order = walk ? sql`id desc` : sql`id + 0 desc`;
   const top = await sql<{ id: number | null }>`select max(id) as id from chunk`.execute(db);
   let hi = Number(top.rows[0]?.id ?? 0) + 1;
-  let width = walk ? hi : Math.ceil((2 * want) / share);
+  let width = walk ? hi : Math.ceil((WINDOW_MARGIN * want) / share);
   const cap = walk ? want : Math.max(2 * want, 1_000);
   let matches = estimate.matches;
   while (out.length < want && hi > 0) {
@@ -472,41 +480,45 @@ export interface PassageRow {
   status: DocumentStatus;
   created_at: string;
   type: string | null;
+  /** The document's tag names. */
+  tags: string[];
 }
 
 /**
  * The given passages that belong to readable current versions, with their documents:
  * vector hits come from an index partitioned by organization and are checked here against
- * the same condition as keyword hits. Three lookups by primary key (passages, their
- * documents, the documents' extraction) with no other indexable condition, rather than one
- * join whose plan depends on table statistics.
+ * the same condition as keyword hits. Lookups by primary key (passages, then their
+ * documents, the documents' extraction and tags at once) with no other indexable condition,
+ * rather than one join whose plan depends on table statistics.
  */
-export async function readablePassages(db: Db, readableById: DocCondition, chunkIds: number[]): Promise<Map<number, PassageRow>> {
+export async function readablePassages(db: Db, orgId: string, readableById: DocCondition, chunkIds: number[]): Promise<Map<number, PassageRow>> {
   const out = new Map<number, PassageRow>();
   for (let i = 0; i < chunkIds.length; i += 500) {
     const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id', 'page', 'heading']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
     if (!chunks.length) continue;
     const docIds = [...new Set(chunks.map((c) => c.document_id))];
-    // Independent lookups (on Postgres, on two connections at once); a type only counts for a readable document.
-    const [docs, types] = await Promise.all([
+    // Independent lookups (on Postgres, on separate connections at once); a type or tag only counts for a readable document.
+    const [docs, types, tagRows] = await Promise.all([
       db.selectFrom('document').select(['id', 'current_version_id', 'name', 'folder_id', 'owner_id', 'status', 'created_at']).where('id', 'in', docIds).where(readableById).execute(),
       db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docIds).execute(),
+      tagsOf(db, orgId, docIds),
     ]);
     const type = new Map(types.map((t) => [t.document_id, t.type]));
+    const tags = new Map<string, string[]>();
+    for (const t of tagRows) tags.set(t.document_id, [...(tags.get(t.document_id) ?? []), t.name]);
     const byId = new Map(docs.map((d) => [d.id, d]));
     for (const c of chunks) {
       const d = byId.get(c.document_id);
       if (!d || d.current_version_id !== c.version_id) continue;
       out.set(Number(c.id), {
         id: Number(c.id), document_id: c.document_id, page: c.page, heading: c.heading, name: d.name, folder_id: d.folder_id, owner_id: d.owner_id,
-        status: d.status, created_at: d.created_at, type: type.get(d.id) ?? null,
+        status: d.status, created_at: d.created_at, type: type.get(d.id) ?? null, tags: tags.get(d.id) ?? [],
       });
     }
   }
   return out;
 }
 
-/** The text of passages of an organization, by id (the results shown). */
 export async function passageTexts(db: Db, orgId: string, chunkIds: number[]): Promise<Map<number, string>> {
   if (!chunkIds.length) return new Map();
   // By primary key: `org_id || ''` keeps the (org_id, …) index from serving the tenant check.

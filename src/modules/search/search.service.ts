@@ -169,7 +169,7 @@ async function rankPassages(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQue
   if (q.mode === 'semantic' && notice) semantic = await keywordLeg();
 
   // Vector hits are checked here against what the reader may read (keyword hits passed the same condition in their SQL).
-  const passages = await repo.readablePassages(ctx.db, readableDocuments(actor, { byId: true }), [...new Set([...keyword, ...semantic].map((h) => h.chunkId))]);
+  const passages = await repo.readablePassages(ctx.db, actor.orgId, readableDocuments(actor, { byId: true }), [...new Set([...keyword, ...semantic].map((h) => h.chunkId))]);
   const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
   if (!notice) semantic = semantic.filter((h) => passages.has(h.chunkId) && h.score >= floor);
   const ranked = fuse(q.mode, keyword, semantic).filter((r) => passages.has(r.chunkId));
@@ -199,26 +199,22 @@ export function fuse(mode: SearchMode, keyword: { chunkId: number; score: number
   return [...score].map(([chunkId, s]) => ({ chunkId, score: s })).sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
 }
 
-async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string; type: string | null; folder_id: string | null; owner_id: string | null; status: DocumentStatus }[]): Promise<SearchResponse['facets']> {
+async function buildFacets(ctx: Ctx, orgId: string, rows: { document_id: string; type: string | null; folder_id: string | null; owner_id: string | null; status: DocumentStatus; tags: string[] }[]): Promise<SearchResponse['facets']> {
   const count = (values: (string | null)[]) => {
     const m = new Map<string, number>();
     for (const v of values) if (v) m.set(v, (m.get(v) ?? 0) + 1);
     return m;
   };
-  const docIds = rows.map((r) => r.document_id);
   const folders = count(rows.map((r) => r.folder_id));
   const owners = count(rows.map((r) => r.owner_id));
-  const [tagRows, folderNames, ownerNames] = await Promise.all([
-    repo.tagsOf(ctx.db, orgId, docIds),
-    repo.folderNames(ctx.db, orgId, [...folders.keys()]),
-    repo.userNames(ctx.db, [...owners.keys()]),
-  ]);
-  const tagNames = new Map(tagRows.map((t) => [t.name, t.name]));
+  const [folderNames, ownerNames] = await Promise.all([repo.folderNames(ctx.db, orgId, [...folders.keys()]), repo.userNames(ctx.db, [...owners.keys()])]);
+  // Tags came with the passages; each document counts once (inside one document, every passage is a row).
+  const tagged = new Map(rows.map((r) => [r.document_id, r.tags]));
   const list = (m: Map<string, number>, label: (v: string) => string) =>
     [...m].map(([value, n]) => ({ value, label: label(value), count: n })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
   return {
     type: list(count(rows.map((r) => r.type)), (v) => v),
-    tag: list(count(tagRows.map((t) => t.name)), (v) => tagNames.get(v) ?? v),
+    tag: list(count([...tagged.values()].flat()), (v) => v),
     folder: list(folders, (v) => folderNames.get(v) ?? v),
     owner: list(owners, (v) => ownerNames.get(v) ?? v),
     status: list(count(rows.map((r) => r.status)), (v) => v.replace('_', ' ')),
