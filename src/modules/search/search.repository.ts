@@ -109,7 +109,7 @@ export async function keywordSearch(
 ): Promise<{ chunkId: number; score: number }[]> {
   if (!terms.length) return [];
   const isPrefix = (i: number) => opts.prefixLast && i === terms.length - 1;
-  const { kinds, large } = await termKinds(db, dialect, terms, opts.prefixLast);
+  const { kinds, counts, total, listed, large } = await termKinds(db, dialect, terms, opts.prefixLast);
   const quoted = terms.map((t, i) => (dialect === 'sqlite' ? `"${t}"${isPrefix(i) ? '*' : ''}` : `'${t}'${isPrefix(i) ? ':*' : ''}`));
   const [or, and] = dialect === 'sqlite' ? [' OR ', ' AND '] : [' | ', ' & '];
   const must = quoted.filter((_, i) => kinds[i] === 'match');
@@ -118,11 +118,11 @@ export async function keywordSearch(
   const everyday = !must.length;
   const expr = everyday ? quoted.join(and) : must.length === rank.length ? must.join(or) : `(${must.join(or)})${and}(${rank.join(or)})`;
 
-  if (dialect === 'postgres' && large && (everyday || listedMatch(db, terms, kinds, opts.prefixLast) || (await moreMatchesThan(db, must.join(or), PG_RANKED)))) {
+  if (dialect === 'postgres' && large && (everyday || listedMatch(kinds, counts, listed) || (await moreMatchesThan(db, must.join(or), PG_RANKED)))) {
     // Postgres ranks from each passage's tsvector, read from its TOAST storage: tens of µs a
     // passage. In a large index everyday words take the newest passages holding them all;
     // when more than PG_RANKED passages hold a rarer word, the newest PG_RANKED are ranked.
-    const estimate = matchEstimate(db, terms, kinds, opts.prefixLast, everyday);
+    const estimate = matchEstimate(kinds, counts, total, everyday);
     // Ranked while they are checked (on another connection), with every query word.
     const rank = async (ids: number[]) => {
       const r = await sql<{ id: number; score: number }>`select id, ts_rank(tsv, to_tsquery('english', ${expr}), 1) as score from chunk where id = any(${ids}::bigint[])`.execute(db);
@@ -179,24 +179,19 @@ async function moreMatchesThan(db: Db, expr: string, n: number): Promise<boolean
  * Whether one of the query's `match` words is among the lexemes the planner's statistics
  * list as most common (Postgres): it is then held by a known, large number of passages.
  */
-function listedMatch(db: Db, terms: string[], kinds: string[], prefixLast: boolean): boolean {
-  const cache = dfCache.get(db);
-  const floor = cache?.listed?.n ?? Number.POSITIVE_INFINITY;
-  return floor > PG_RANKED && terms.some((t, i) => kinds[i] === 'match' && (cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? 0) >= floor);
+function listedMatch(kinds: string[], counts: number[], listed: number): boolean {
+  return listed > PG_RANKED && counts.some((n, i) => kinds[i] === 'match' && n >= listed);
 }
 
 /**
  * What the words of the query's match expression are estimated to hold, from the counts
- * `termKinds` cached: `share`, the share of all passages matching (words taken as
+ * `termKinds` gave: `share`, the share of all passages matching (words taken as
  * independent: everyday words must all be held; otherwise one of the rarer words, the
  * everyday ones only weighing in the ranking), and `postings`, the passages the GIN index
  * lists under those words; `matches`, the passages matching.
  */
-function matchEstimate(db: Db, terms: string[], kinds: string[], prefixLast: boolean, everyday: boolean): MatchEstimate {
-  const cache = dfCache.get(db);
-  const total = Math.max(1, cache?.total?.n ?? 1);
-  const counts = terms.map((t, i) => Math.min(total, cache?.terms.get(`${prefixLast && i === terms.length - 1 ? '*' : ''}${t}`)?.n ?? total));
-  const used = counts.filter((_, i) => everyday || kinds[i] === 'match');
+function matchEstimate(kinds: string[], counts: number[], total: number, everyday: boolean): MatchEstimate {
+  const used = counts.filter((_, i) => everyday || kinds[i] === 'match').map((n) => Math.min(n, total));
   const postings = used.reduce((a, n) => a + n, 0);
   const share = everyday ? used.reduce((p, n) => (p * n) / total, 1) : 1 - used.reduce((p, n) => p * (1 - n / total), 1);
   return { share, postings, matches: share * total };
@@ -271,15 +266,17 @@ async function newestMatches(
  * passage's tsvector from TOAST, than intersect the GIN index's bitmap with the window's.
  */
 async function withoutIndexScans<T>(db: Db, f: (db: Db) => Promise<T>): Promise<T> {
-  const run = async (trx: Db) => {
+  const off = async (trx: Db) => {
     await sql`set local enable_indexscan = off`.execute(trx);
-    try {
-      return await f(trx);
-    } finally {
-      await sql`set local enable_indexscan = on`.execute(trx);
-    }
+    return f(trx);
   };
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+  if (!db.isTransaction) return db.transaction().execute(off);
+  // Inside a caller's transaction the setting is put back for the rest of it.
+  try {
+    return await off(db);
+  } finally {
+    await sql`set local enable_indexscan = on`.execute(db);
+  }
 }
 
 /**
@@ -386,7 +383,7 @@ const dfCache = new WeakMap<Db, { total: { n: number; at: number } | null; liste
  * each word is counted up to the weightless share on SQLite and estimated by the planner on
  * Postgres (counting there reads every passage holding the word), then cached for minutes.
  */
-async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<{ kinds: ('match' | 'rank' | 'skip')[]; large: boolean }> {
+async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: boolean): Promise<TermKinds> {
   let cache = dfCache.get(db);
   if (!cache) dfCache.set(db, (cache = { total: null, terms: new Map() }));
   const now = Date.now();
@@ -394,12 +391,14 @@ async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: 
     cache.total = { n: await passageCount(db, dialect), at: now };
     if (dialect === 'postgres') cache.listed = { n: Math.ceil((await listedFrequency(db)) * cache.total.n), at: now };
   }
-  const total = cache.total.n;
+  const total = Math.max(1, cache.total.n);
+  const listed = cache.listed?.n ?? Number.POSITIVE_INFINITY;
   const cutoff = Math.max(COMMON_MIN, Math.round(total * COMMON_SHARE));
   // Below the cut-off in all, no word can be common.
-  if (total <= cutoff) return { kinds: terms.map(() => 'match'), large: false };
+  if (total <= cutoff) return { kinds: terms.map(() => 'match'), counts: [], total, listed, large: false };
   const weightless = dialect === 'sqlite' ? Math.round(total * WEIGHTLESS_SHARE) : Number.POSITIVE_INFINITY;
   const kinds: ('match' | 'rank' | 'skip')[] = [];
+  const counts: number[] = [];
   for (const [i, t] of terms.entries()) {
     const prefix = prefixLast && i === terms.length - 1;
     const key = `${prefix ? '*' : ''}${t}`;
@@ -414,9 +413,19 @@ async function termKinds(db: Db, dialect: Dialect, terms: string[], prefixLast: 
       cache.terms.set(key, hit);
     }
     kinds.push(hit.n > weightless ? 'skip' : hit.n > cutoff ? 'rank' : 'match');
+    counts.push(hit.n);
   }
   // Only weightless words: they still have to be held, all of them.
-  return { kinds: kinds.every((k) => k === 'skip') ? kinds.map(() => 'rank') : kinds, large: true };
+  return { kinds: kinds.every((k) => k === 'skip') ? kinds.map(() => 'rank') : kinds, counts, total, listed, large: true };
+}
+
+/** What `termKinds` found: each word's kind and passage count, passages in all, and (Postgres) the fewest passages of a lexeme the statistics list. */
+interface TermKinds {
+  kinds: ('match' | 'rank' | 'skip')[];
+  counts: number[];
+  total: number;
+  listed: number;
+  large: boolean;
 }
 
 /**
@@ -505,7 +514,10 @@ export async function readablePassages(db: Db, orgId: string, readableById: DocC
     ]);
     const type = new Map(types.map((t) => [t.document_id, t.type]));
     const tags = new Map<string, string[]>();
-    for (const t of tagRows) tags.set(t.document_id, [...(tags.get(t.document_id) ?? []), t.name]);
+    for (const t of tagRows) {
+      if (!tags.has(t.document_id)) tags.set(t.document_id, []);
+      tags.get(t.document_id)!.push(t.name);
+    }
     const byId = new Map(docs.map((d) => [d.id, d]));
     for (const c of chunks) {
       const d = byId.get(c.document_id);
