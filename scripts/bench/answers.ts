@@ -187,13 +187,13 @@ async function profileRetrieval(app: BenchApp, member: Actor, list: string[]): P
   const matches: number[] = [];
   for (const q of list) {
     const terms = searchRepo.queryTerms(q);
-    const keyword = await time('keyword leg (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: member.orgId }));
+    const keyword = await time('keyword leg (400 checked candidates with their passages)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: member.orgId }));
     const match = terms.map((t) => `"${t}"`).join(' OR ');
     matches.push((app.database.sqlite!.prepare('select count(*) as n from chunk_fts where chunk_fts match ?').get(match) as { n: number }).n);
     const [vector] = await time('question embedding', () => ctx.search.embed([q], 'query', model.info));
     const hits = await time('vector leg: nearest 100', () => ctx.search.vectors.nearest(model.id, partition, vector, 100));
-    const ids = [...new Set([...keyword.map((h) => h.chunkId), ...hits.map((h) => h.chunkId)])];
-    const ok = await time('readability and documents of both legs\' passages (up to 500)', () => searchRepo.readablePassages(ctx.db, member.orgId, readable, ids));
+    // Keyword hits come checked with their passages; the vector hits' are checked after the vector leg.
+    const ok = await time('readability and documents of the vector hits (100)', () => searchRepo.readablePassages(ctx.db, member.orgId, readable, hits.map((h) => h.chunkId)));
     const ranked = fuse('hybrid', keyword, hits.filter((h) => ok.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity })));
     await time('text of the passages given to the model (6)', () => searchRepo.passageTexts(ctx.db, member.orgId, ranked.slice(0, 6).map((r) => r.chunkId)));
   }

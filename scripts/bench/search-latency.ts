@@ -268,15 +268,16 @@ async function profile(app: BenchApp, corpus: Corpus, queries: string[]): Promis
   const pass = async (label: string) => {
     for (const q of queries) {
       const terms = searchRepo.queryTerms(q);
-      const keyword = await time('keyword leg: keywordSearch (400 candidates)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: corpus.orgId }));
+      const keyword = await time('keyword leg: keywordSearch (400, checked, with passages)', () => searchRepo.keywordSearch(ctx.db, ctx.dialect, readable, {}, terms, { limit: 400, prefixLast: false, orgId: corpus.orgId }));
       const vector = unitVector(rand);
       const hits = await time('vector leg: vectors.nearest (k 100)', () => ctx.search.vectors.nearest(corpus.model, corpus.orgId, vector, 100));
       await time('  catch-up check alone (nothing to apply)', () => ctx.search.vectors.catchUp(corpus.model, DIMS));
       for (const k of [400, 200, 100]) await time(`  coarse Hamming scan alone (sign bits in memory), k ${k}`, () => ctx.search.vectors.coarse(corpus.model, corpus.orgId, vector, k));
       const coarseIds = Array.from({ length: 200 }, () => 1 + Math.floor(rand() * corpus.size));
       await time('  exact cosine of 200 passages alone (rank)', () => ctx.search.vectors.rank(corpus.model, coarseIds, vector, 100));
-      const ids = [...new Set([...keyword, ...hits.map((h) => ({ chunkId: h.chunkId }))].map((h) => h.chunkId))];
-      const passages = await time('readablePassages with tags (both legs: up to 500 passages)', () => searchRepo.readablePassages(ctx.db, corpus.orgId, readable, ids));
+      // Keyword hits come with their passages; the vector hits' are loaded while the keyword leg runs.
+      const passages = await time('readablePassages of vector hits (100; during keyword leg)', () => searchRepo.readablePassages(ctx.db, corpus.orgId, readable, hits.map((h) => h.chunkId)));
+      for (const h of keyword) passages.set(h.chunkId, h.passage);
       const semantic = hits.filter((h) => passages.has(h.chunkId)).map((h) => ({ chunkId: h.chunkId, score: h.similarity }));
       const rows = fuse('hybrid', keyword, semantic).map((r) => passages.get(r.chunkId)!);
       const texts = await time('passageTexts (20 results)', () => searchRepo.passageTexts(ctx.db, corpus.orgId, rows.slice(0, 20).map((r) => r.id)));

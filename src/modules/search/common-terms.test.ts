@@ -74,6 +74,8 @@ describe.each(DIALECTS)('keyword search over a large index (%s)', (dialect) => {
     const docs = await db.selectFrom('chunk').select(['id', 'document_id']).where('id', 'in', hits.map((h) => h.chunkId)).execute();
     expect(hits).toHaveLength(3);
     expect(docs.every((d) => d.document_id === ids.small.doc)).toBe(true);
+    // Each hit comes with what search shows of its passage.
+    expect(hits.every((h) => h.passage.id === h.chunkId && h.passage.document_id === ids.small.doc && h.passage.name === 'd' && h.passage.page === 1)).toBe(true);
     // Best first, as with no cap at all.
     const uncapped = await keywordSearch(db, dialect, readableDocuments(actor, { byId: true }), {}, ['gasket'], { limit: 10, prefixLast: false, orgId: ids.small.org });
     expect(hits.map((h) => h.chunkId)).toEqual(uncapped.map((h) => h.chunkId));
@@ -115,6 +117,7 @@ describe('keyword search over a large Postgres index: the newest matches of a wo
     const found = await db.selectFrom('chunk').select(['id', 'document_id', 'ord']).where('id', 'in', hits.map((h) => h.chunkId)).execute();
     expect(hits).toHaveLength(50);
     expect(found.every((c) => c.document_id === doc)).toBe(true);
+    expect(hits.every((h) => h.passage.id === h.chunkId && h.passage.document_id === doc && h.passage.status === 'ready')).toBe(true);
     // The newest 800 readable matches are the 700 single mentions and the newest 100 strong ones: those 100 rank first.
     expect(found.every((c) => c.ord >= 10_800 && c.ord < 10_900)).toBe(true);
   });

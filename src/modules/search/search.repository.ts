@@ -106,7 +106,7 @@ export async function keywordSearch(
   filters: ResolvedFilters,
   terms: string[],
   opts: { limit: number; prefixLast: boolean; orgId: string; /** Tests only: matches ranked before checking. */ rankedCap?: number },
-): Promise<{ chunkId: number; score: number }[]> {
+): Promise<KeywordHit[]> {
   if (!terms.length) return [];
   const isPrefix = (i: number) => opts.prefixLast && i === terms.length - 1;
   const { kinds, counts, total, listed, large } = await termKinds(db, dialect, terms, opts.prefixLast);
@@ -130,21 +130,36 @@ export async function keywordSearch(
     };
     // A passage holding a rarer word always holds one of the words that rank: the rarer ones alone find the matches.
     const newest = await newestMatches(db, readable, filters, everyday ? expr : must.join(or), estimate, opts.orgId, everyday ? opts.limit : PG_RANKED, everyday ? undefined : rank);
-    if (!everyday) newest.sort((a, b) => b.score - a.score || b.id - a.id);
-    return newest.slice(0, opts.limit).map((r) => ({ chunkId: r.id, score: r.score }));
+    if (!everyday) newest.sort((a, b) => b.score - a.score || b.chunkId - a.chunkId);
+    return newest.slice(0, opts.limit);
   }
   // The best few first (their passages nearly always pass), then a longer prefix, then every match.
   for (const cap of opts.rankedCap ? [opts.rankedCap] : [Math.max(2 * opts.limit, 1_000), RANKED_CAP]) {
     const ranked = await rankedMatches(db, dialect, expr, everyday, opts.orgId, cap);
-    const out: { chunkId: number; score: number }[] = [];
+    const out: KeywordHit[] = [];
     for (let from = 0, size = Math.max(2 * opts.limit, 500); from < ranked.length && out.length < opts.limit; from += size, size *= 4) {
       const slice = ranked.slice(from, from + size);
-      const ok = await passing(db, readable, filters, slice.map((r) => r.id));
-      for (const r of slice) if (ok.has(r.id)) out.push({ chunkId: r.id, score: r.score });
+      const ok = await passing(db, opts.orgId, readable, filters, slice.map((r) => r.id));
+      for (const r of slice) {
+        const passage = ok.get(r.id);
+        if (passage) out.push({ chunkId: r.id, score: r.score, passage });
+      }
     }
     if (out.length >= opts.limit || ranked.length < cap) return out.slice(0, opts.limit);
   }
-  return everyMatch(db, dialect, readable, filters, expr, everyday, opts.limit);
+  const every = await everyMatch(db, dialect, readable, filters, expr, everyday, opts.limit);
+  const passages = await passing(db, opts.orgId, readable, filters, every.map((r) => r.chunkId));
+  return every.flatMap((r) => {
+    const passage = passages.get(r.chunkId);
+    return passage ? [{ ...r, passage }] : [];
+  });
+}
+
+/** A keyword match, with what search shows of its passage (it passed the readability check). */
+export interface KeywordHit {
+  chunkId: number;
+  score: number;
+  passage: PassageRow;
 }
 
 // The longest prefix of ranked matches checked before every match is ranked in one query.
@@ -223,8 +238,8 @@ async function newestMatches(
   orgId: string,
   want: number,
   score?: (ids: number[]) => Promise<Map<number, number>>,
-): Promise<{ id: number; score: number }[]> {
-  const out: { id: number; score: number }[] = [];
+): Promise<KeywordHit[]> {
+  const out: KeywordHit[] = [];
   const share = Math.max(estimate.share, 1e-6);
   const walk = (want / share) * WALK_US < estimate.postings * POSTING_US + estimate.matches * BITMAP_US;
   const order = walk ? sql`id desc` : sql`id + 0 desc`;
@@ -239,14 +254,17 @@ async function newestMatches(
     const lo = narrow ? Math.max(0, hi - width) : 0;
     const id = walk || narrow ? sql`id` : sql`(id + 0)`;
     const window = (d: Db) =>
-      sql<{ id: number; document_id: string; version_id: string }>`select id, document_id, version_id from chunk where tsv @@ to_tsquery('english', ${expr}) and org_id = ${orgId} and ${id} >= ${lo} and ${id} < ${hi} order by ${order} limit ${cap}`.execute(d);
+      sql<ChunkRef>`select id, document_id, version_id, page, heading from chunk where tsv @@ to_tsquery('english', ${expr}) and org_id = ${orgId} and ${id} >= ${lo} and ${id} < ${hi} order by ${order} limit ${cap}`.execute(d);
     const rows = (await (walk ? window(db) : withoutIndexScans(db, window))).rows.map((r) => ({ ...r, id: Number(r.id) }));
     // Nearly every match passes: slices a little larger than what is still wanted.
     for (let i = 0, size = 0; i < rows.length && out.length < want; i += size) {
       size = Math.min(1_000, Math.max(100, Math.ceil((want - out.length) * 1.1)));
       const slice = rows.slice(i, i + size);
-      const [ok, scores] = await Promise.all([passingRows(db, readable, filters, slice), score?.(slice.map((r) => r.id))]);
-      for (const r of slice) if (ok.has(r.id) && out.length < want) out.push({ id: r.id, score: scores?.get(r.id) ?? r.id });
+      const [ok, scores] = await Promise.all([passingRows(db, orgId, readable, filters, slice), score?.(slice.map((r) => r.id))]);
+      for (const r of slice) {
+        const passage = ok.get(r.id);
+        if (passage && out.length < want) out.push({ chunkId: r.id, score: scores?.get(r.id) ?? r.id, passage });
+      }
     }
     // A full page: the walk or the window goes on below its oldest id. Otherwise the next,
     // older window, four times as wide; what matched in this one corrects the estimate.
@@ -299,33 +317,64 @@ async function rankedMatches(db: Db, dialect: Dialect, expr: string, everyday: b
   return (await q.execute(db)).rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
 }
 
+/** What a passage's readability check needs, and what search shows of it besides its document. */
+interface ChunkRef {
+  id: number;
+  document_id: string;
+  version_id: string;
+  page: number;
+  heading: string | null;
+}
+
 /**
- * Which of the given passages are readable, current and pass the filters: two lookups by
- * primary key (the passages, then their documents under the conditions), not one join
- * whose plan would depend on how selective the planner takes the conditions to be.
+ * The given passages that are readable, current and pass the filters, with their documents:
+ * lookups by primary key (the passages, then their documents under the conditions), not one
+ * join whose plan would depend on how selective the planner takes the conditions to be.
  */
-async function passing(db: Db, readable: DocCondition, filters: ResolvedFilters, ids: number[]): Promise<Set<number>> {
-  const out = new Set<number>();
+async function passing(db: Db, orgId: string, readable: DocCondition, filters: ResolvedFilters, ids: number[]): Promise<Map<number, PassageRow>> {
+  const out = new Map<number, PassageRow>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id']).where('id', 'in', ids.slice(i, i + 1000)).execute();
-    for (const id of await passingRows(db, readable, filters, chunks)) out.add(id);
+    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id', 'page', 'heading']).where('id', 'in', ids.slice(i, i + 1000)).execute();
+    for (const [id, row] of await passingRows(db, orgId, readable, filters, chunks)) out.set(id, row);
   }
   return out;
 }
 
-/** Which of the given passages (with their document and version) are readable, current and pass the filters. */
-async function passingRows(db: Db, readable: DocCondition, filters: ResolvedFilters, chunks: { id: number; document_id: string; version_id: string }[]): Promise<Set<number>> {
-  const out = new Set<number>();
+/**
+ * Which of the given passages are readable, current and pass the filters, each with its
+ * document, the document's extraction type and tag names (looked up at once: on Postgres, on
+ * separate connections; a type or tag only counts for a readable document).
+ */
+async function passingRows(db: Db, orgId: string, readable: DocCondition, filters: ResolvedFilters, chunks: ChunkRef[]): Promise<Map<number, PassageRow>> {
+  const out = new Map<number, PassageRow>();
   if (!chunks.length) return out;
-  const docs = await db
-    .selectFrom('document')
-    .select(['document.id', 'document.current_version_id'])
-    .where('document.id', 'in', [...new Set(chunks.map((c) => c.document_id))])
-    .where(readable)
-    .where(applyFilters(filters))
-    .execute();
-  const current = new Map(docs.map((d) => [d.id, d.current_version_id]));
-  for (const c of chunks) if (current.get(c.document_id) === c.version_id) out.add(Number(c.id));
+  const docIds = [...new Set(chunks.map((c) => c.document_id))];
+  const [docs, types, tagRows] = await Promise.all([
+    db
+      .selectFrom('document')
+      .select(['document.id', 'document.current_version_id', 'document.name', 'document.folder_id', 'document.owner_id', 'document.status', 'document.created_at'])
+      .where('document.id', 'in', docIds)
+      .where(readable)
+      .where(applyFilters(filters))
+      .execute(),
+    db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docIds).execute(),
+    tagsOf(db, orgId, docIds),
+  ]);
+  const type = new Map(types.map((t) => [t.document_id, t.type]));
+  const tags = new Map<string, string[]>();
+  for (const t of tagRows) {
+    if (!tags.has(t.document_id)) tags.set(t.document_id, []);
+    tags.get(t.document_id)!.push(t.name);
+  }
+  const byId = new Map(docs.map((d) => [d.id, d]));
+  for (const c of chunks) {
+    const d = byId.get(c.document_id);
+    if (!d || d.current_version_id !== c.version_id) continue;
+    out.set(Number(c.id), {
+      id: Number(c.id), document_id: c.document_id, page: c.page, heading: c.heading, name: d.name, folder_id: d.folder_id, owner_id: d.owner_id,
+      status: d.status, created_at: d.created_at, type: type.get(d.id) ?? null, tags: tags.get(d.id) ?? [],
+    });
+  }
   return out;
 }
 
@@ -496,39 +545,10 @@ export interface PassageRow {
 /**
  * The given passages that belong to readable current versions, with their documents:
  * vector hits come from an index partitioned by organization and are checked here against
- * the same condition as keyword hits. Lookups by primary key (passages, then their
- * documents, the documents' extraction and tags at once) with no other indexable condition,
- * rather than one join whose plan depends on table statistics.
+ * the same condition as keyword hits.
  */
 export async function readablePassages(db: Db, orgId: string, readableById: DocCondition, chunkIds: number[]): Promise<Map<number, PassageRow>> {
-  const out = new Map<number, PassageRow>();
-  for (let i = 0; i < chunkIds.length; i += 500) {
-    const chunks = await db.selectFrom('chunk').select(['id', 'document_id', 'version_id', 'page', 'heading']).where('id', 'in', chunkIds.slice(i, i + 500)).execute();
-    if (!chunks.length) continue;
-    const docIds = [...new Set(chunks.map((c) => c.document_id))];
-    // Independent lookups (on Postgres, on separate connections at once); a type or tag only counts for a readable document.
-    const [docs, types, tagRows] = await Promise.all([
-      db.selectFrom('document').select(['id', 'current_version_id', 'name', 'folder_id', 'owner_id', 'status', 'created_at']).where('id', 'in', docIds).where(readableById).execute(),
-      db.selectFrom('extraction').select(['document_id', 'type']).where('document_id', 'in', docIds).execute(),
-      tagsOf(db, orgId, docIds),
-    ]);
-    const type = new Map(types.map((t) => [t.document_id, t.type]));
-    const tags = new Map<string, string[]>();
-    for (const t of tagRows) {
-      if (!tags.has(t.document_id)) tags.set(t.document_id, []);
-      tags.get(t.document_id)!.push(t.name);
-    }
-    const byId = new Map(docs.map((d) => [d.id, d]));
-    for (const c of chunks) {
-      const d = byId.get(c.document_id);
-      if (!d || d.current_version_id !== c.version_id) continue;
-      out.set(Number(c.id), {
-        id: Number(c.id), document_id: c.document_id, page: c.page, heading: c.heading, name: d.name, folder_id: d.folder_id, owner_id: d.owner_id,
-        status: d.status, created_at: d.created_at, type: type.get(d.id) ?? null, tags: tags.get(d.id) ?? [],
-      });
-    }
-  }
-  return out;
+  return passing(db, orgId, readableById, {}, chunkIds);
 }
 
 export async function passageTexts(db: Db, orgId: string, chunkIds: number[]): Promise<Map<number, string>> {

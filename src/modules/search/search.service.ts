@@ -155,21 +155,26 @@ export async function search(ctx: Ctx, actor: Actor, input: SearchQuery): Promis
 async function rankPassages(ctx: Ctx, actor: Actor, q: z.infer<typeof ZSearchQuery>, text: string) {
   const filters = await resolveFilters(ctx, actor, q);
   const terms = repo.queryTerms(text);
-  const keywordLeg = () =>
-    repo.keywordSearch(ctx.db, ctx.dialect, readableDocuments(actor, { byId: true }), filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix, orgId: actor.orgId });
-  // The legs do not depend on each other: on Postgres the keyword query runs on its own
+  const readable = readableDocuments(actor, { byId: true });
+  const keywordLeg = () => repo.keywordSearch(ctx.db, ctx.dialect, readable, filters, terms, { limit: KEYWORD_CANDIDATES, prefixLast: !!q.prefix, orgId: actor.orgId });
+  // Keyword hits come checked, with their passages. Vector hits come from an index partitioned
+  // by organization: they are checked, and their passages loaded, as soon as the vector leg
+  // ends. The legs do not depend on each other: on Postgres the keyword query runs on its own
   // connection while this process embeds the query and scans its vectors.
-  const [keyword, semanticLeg] = await Promise.all([
+  const semanticLeg = async () => {
+    const leg = await semanticPassages(ctx, actor, filters, text);
+    return { ...leg, passages: await repo.readablePassages(ctx.db, actor.orgId, readable, leg.hits.map((h) => h.chunkId)) };
+  };
+  const [keywordHits, vectorLeg] = await Promise.all([
     q.mode === 'semantic' ? [] : keywordLeg(),
-    q.mode === 'keyword' ? { hits: [], notice: undefined } : semanticPassages(ctx, actor, filters, text),
+    q.mode === 'keyword' ? { hits: [], notice: undefined, passages: new Map<number, repo.PassageRow>() } : semanticLeg(),
   ]);
-  let semantic = semanticLeg.hits;
-  const notice = semanticLeg.notice;
+  const { notice, passages } = vectorLeg;
+  let keyword = keywordHits;
+  let semantic = vectorLeg.hits;
   // Without a model, a semantic request falls back to keywords rather than showing nothing.
-  if (q.mode === 'semantic' && notice) semantic = await keywordLeg();
-
-  // Vector hits are checked here against what the reader may read (keyword hits passed the same condition in their SQL).
-  const passages = await repo.readablePassages(ctx.db, actor.orgId, readableDocuments(actor, { byId: true }), [...new Set([...keyword, ...semantic].map((h) => h.chunkId))]);
+  if (q.mode === 'semantic' && notice) semantic = keyword = await keywordLeg();
+  for (const h of keyword) passages.set(h.chunkId, h.passage);
   const floor = q.mode === 'hybrid' || q.document ? SEMANTIC_FLOOR : -1;
   if (!notice) semantic = semantic.filter((h) => passages.has(h.chunkId) && h.score >= floor);
   const ranked = fuse(q.mode, keyword, semantic).filter((r) => passages.has(r.chunkId));
