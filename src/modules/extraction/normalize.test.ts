@@ -14,6 +14,7 @@ describe('normalizeDate', () => {
     ['5 de marzo de 2024', '2024-03-05'],
     ['5 maart 2024', '2024-03-05'],
     ['13/12/2019', '2019-12-13'],
+    ['30-092017', '2017-09-30'],
   ])('%s → %s', (text, iso) => expect(normalizeDate(text)).toBe(iso));
 
   it('reads numeric dates month first when asked, and falls back when only one reading is valid', () => {
@@ -27,6 +28,7 @@ describe('normalizeDate', () => {
   it('refuses impossible dates', () => {
     expect(normalizeDate('31/02/2024')).toBeNull();
     expect(normalizeDate('hello')).toBeNull();
+    expect(normalizeDate('03-87238214')).toBeNull();
   });
 });
 

@@ -58,6 +58,7 @@ function fullYear(y: string): number {
 
 const NUMERIC_YMD = /^(\d{4})[./-](\d{1,2})[./-](\d{1,2})$/;
 const NUMERIC_DMY = /^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$/;
+const JOINED_YEAR = /^(\d{1,2})([./-])(\d{2})((?:19|20)\d{2})$/;
 const WORD_DMY = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th|er|e|o|º)?\\.?[\\s.-]*(?:de\\s+)?(${MONTH_PATTERN})\\.?[\\s,.-]*(?:de\\s+)?(\\d{4}|\\d{2})$`, 'i');
 const WORD_MDY = new RegExp(`^(${MONTH_PATTERN})\\.?\\s*(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})$`, 'i');
 
@@ -67,7 +68,8 @@ const WORD_MDY = new RegExp(`^(${MONTH_PATTERN})\\.?\\s*(\\d{1,2})(?:st|nd|rd|th
  * that way. Two-digit years below 70 are 20xx.
  */
 export function normalizeDate(text: string, order: DateOrder = 'dmy'): string | null {
-  const s = fold(text.trim()).replace(/\s+/g, ' ');
+  // OCR drops a date's second separator now and then: `30-092017` is read as `30-09-2017`.
+  const s = fold(text.trim()).replace(/\s+/g, ' ').replace(JOINED_YEAR, '$1$2$3$2$4');
   let m = NUMERIC_YMD.exec(s);
   if (m) return isoDate(Number(m[1]), Number(m[2]), Number(m[3]));
   m = NUMERIC_DMY.exec(s);
