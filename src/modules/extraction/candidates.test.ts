@@ -38,6 +38,9 @@ describe('buildCandidates', () => {
     const cash = candidates.find((c) => c.kind === 'amount' && c.normalized === '10.00')!;
     expect(feature(cash, 'nearest_left_payment')).toBe(1);
     expect(feature(cash, 'amt_is_max')).toBe(1);
+    // Cash tendered less the change given back is the total; neither payment line is.
+    expect(feature(total, 'amt_tendered_less_change')).toBe(1);
+    for (const v of ['10.00', '0.50', '4.50', '5.00']) expect(feature(candidates.find((c) => c.kind === 'amount' && c.normalized === v)!, 'amt_tendered_less_change')).toBe(0);
     expect(total.page).toBe(1);
     expect(total.box[0]).toBeCloseTo(451 / 600, 2);
     expect(total.box[1]).toBeCloseTo(200 / 800, 3);
@@ -63,6 +66,11 @@ describe('buildCandidates', () => {
     const id = inv.candidates.find((c) => c.kind === 'id' && c.text === 'INV-2024-0042')!;
     expect(id.features[FEATURE_NAMES.indexOf('nearest_left_invno')]).toBe(1);
     expect(inv.candidates.find((c) => c.kind === 'amount')!.normalized).toBe('1234.56');
+  });
+
+  it('reads a date whose second separator OCR lost, but not a phone number', () => {
+    const page = pageOfLines([['TEL: 03-87238214', 50, 50], ['Date: 30-092017', 50, 70]], 90);
+    expect(buildCandidates([page]).candidates.filter((c) => c.kind === 'date').map((c) => [c.text, c.normalized])).toEqual([['30-092017', '2017-09-30']]);
   });
 
   it('copes with empty pages', () => {

@@ -84,7 +84,7 @@ export const FEATURE_NAMES: readonly string[] = Object.freeze([
   ...CANDIDATE_KINDS.map((k) => `kind_${k}`),
   'x0', 'y0', 'x1', 'y1', 'height_rel', 'row_from_top', 'row_from_bottom', 'first_page', 'last_page', 'ocr_confidence',
   ...LABEL_GROUPS.flatMap((g) => [`left_${g}`, `above_${g}`, `own_${g}`, `nearest_left_${g}`]),
-  'amt_log', 'amt_rank', 'amt_is_max', 'amt_same_count', 'amt_sum_of_two', 'amt_part_of_sum', 'amt_currency_adjacent', 'amt_rightmost', 'amt_below_total', 'amt_is_max_below_total',
+  'amt_log', 'amt_rank', 'amt_is_max', 'amt_same_count', 'amt_sum_of_two', 'amt_part_of_sum', 'amt_currency_adjacent', 'amt_rightmost', 'amt_below_total', 'amt_is_max_below_total', 'amt_tendered_less_change',
   'date_rank', 'date_is_earliest', 'date_is_latest', 'date_count', 'date_has_time', 'date_words',
   'id_length', 'id_digit_frac', 'id_has_letters', 'id_has_sep', 'id_is_number',
   'iban_valid',
@@ -104,6 +104,8 @@ const CUR_NEAR_AFTER = new RegExp(`^\\s?${CURRENCY_PATTERN}`, 'i');
 const DATE_RES = [
   /(?<![\d./-])\d{4}[./-]\d{1,2}[./-]\d{1,2}(?![\d./-]*\d)/g,
   /(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d])/g,
+  // … its second separator lost in OCR.
+  /(?<![\d./-])\d{1,2}[./-]\d{2}(?:19|20)\d{2}(?![\d./-])/g,
   new RegExp(`(?<![\\d\\p{L}])\\d{1,2}(?:st|nd|rd|th|er)?\\.?[\\s.-]*(?:de\\s+)?(?:${MONTH_PATTERN})\\.?[\\s,.-]*(?:de\\s+)?(?:\\d{4}|\\d{2})(?![\\d])`, 'giu'),
   new RegExp(`(?<![\\p{L}])(?:${MONTH_PATTERN})\\.?\\s*\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}(?![\\d])`, 'giu'),
 ];
@@ -404,6 +406,11 @@ function featurize(drafts: Draft[], layouts: PageLayout[], ocrPages: boolean[]):
     return false;
   };
   const partOfSum = (v: number) => distinct.some((t) => t !== v && distinct.some((o) => o !== v && o !== t && Math.abs(v + o - t) < 0.005));
+  // Payment lines: what was tendered less the change given back is what was due.
+  const paymentOf = new Map(amounts.map((d) => [d, paymentLabel(d, layouts[d.page - 1].labels)]));
+  const tendered = amounts.filter((d) => paymentOf.get(d) === 'tendered').map((d) => Number(d.normalized));
+  const change = amounts.filter((d) => paymentOf.get(d) === 'change').map((d) => Number(d.normalized));
+  const tenderedLessChange = (v: number) => v > 0 && tendered.some((t) => change.some((c) => c > 0 && Math.abs(t - c - v) < 0.005));
   return drafts.map((d) => {
     const lay = layouts[d.page - 1];
     const f = new Float32Array(FEATURE_COUNT);
@@ -431,6 +438,7 @@ function featurize(drafts: Draft[], layouts: PageLayout[], ocrPages: boolean[]):
       f[F.amt_rightmost] = d.segs[0].words.at(-1)!.x1 <= d.x1 + 1e-6 && !lay.segments.some((s) => s.row === d.segs[0].row && s.x0 > d.x1) ? 1 : 0;
       f[F.amt_below_total] = d.y0 >= (totalLabelY.get(d.page) ?? 2) - 0.01 ? 1 : 0;
       f[F.amt_is_max_below_total] = f[F.amt_below_total] && v === maxBelowTotal ? 1 : 0;
+      f[F.amt_tendered_less_change] = !paymentOf.get(d) && tenderedLessChange(v) ? 1 : 0;
     } else if (d.kind === 'date' && d.normalized) {
       f[F.date_rank] = Math.min(dates.indexOf(d), 5) / 5;
       f[F.date_is_earliest] = d.normalized === dateValues[0] ? 1 : 0;
@@ -441,6 +449,22 @@ function featurize(drafts: Draft[], layouts: PageLayout[], ocrPages: boolean[]):
     }
     return { kind: d.kind, text: d.text, normalized: d.normalized, page: d.page, box: d.b, ocrConfidence: d.conf, ocr: ocrPages[d.page - 1] ?? false, features: f };
   });
+}
+
+const TENDERED_LABEL = /^(cash|cash tendered|tendered|paid|payment)$/;
+const CHANGE_LABEL = /^(change|change due)$/;
+
+/** Whether an amount is labelled, on its row to its left, as tendered (cash, paid) or as change given back. */
+function paymentLabel(d: Draft, labels: LabelHit[]): 'tendered' | 'change' | null {
+  const cy = (d.y0 + d.y1) / 2;
+  let nearest: LabelHit | undefined;
+  for (const l of labels) {
+    if (l.group !== 'payment' || l.x1 > d.x0 + 0.01) continue;
+    if (Math.abs((l.y0 + l.y1) / 2 - cy) >= 0.6 * Math.max(d.y1 - d.y0, l.y1 - l.y0)) continue;
+    if (!nearest || l.x1 > nearest.x1) nearest = l;
+  }
+  const text = nearest?.segment.folded.slice(nearest.start, nearest.end);
+  return text === undefined ? null : TENDERED_LABEL.test(text) ? 'tendered' : CHANGE_LABEL.test(text) ? 'change' : null;
 }
 
 /** Packs the feature vectors of `candidates` into one row-major matrix. */
