@@ -68,6 +68,13 @@ describe('buildCandidates', () => {
     expect(inv.candidates.find((c) => c.kind === 'amount')!.normalized).toBe('1234.56');
   });
 
+  it('proposes a name without its bracketed registration number, keeping brackets that belong to the name', () => {
+    const blocks = (line: string) => buildCandidates([pageOfLines([[line, 50, 50]], 90)]).candidates.filter((c) => c.kind === 'block').map((c) => c.text);
+    expect(blocks('AEON CO. (M) BHD (126928-H)')).toContain('AEON CO. (M) BHD');
+    expect(blocks('GARDENIA BAKERIES (KL) SDN BHD (139386 X)')).toContain('GARDENIA BAKERIES (KL) SDN BHD');
+    expect(blocks('GARDENIA BAKERIES (KL) SDN BHD (139386 X)')).not.toContain('GARDENIA BAKERIES');
+  });
+
   it('reads a date whose second separator OCR lost, but not a phone number', () => {
     const page = pageOfLines([['TEL: 03-87238214', 50, 50], ['Date: 30-092017', 50, 70]], 90);
     expect(buildCandidates([page]).candidates.filter((c) => c.kind === 'date').map((c) => [c.text, c.normalized])).toEqual([['30-092017', '2017-09-30']]);

@@ -308,8 +308,9 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
   for (const s of [...starts]) {
     let n = s.words.length;
     while (n > 1 && REG_NO.test(s.words[n - 1].text)) n--;
-    // A bracketed registration number misread or split over words: "(519537-%)", "{519537-X)", "(139386 X)".
-    const open = s.words.findIndex((w, i) => i > 0 && /^[([{]/.test(w.text));
+    // A bracketed registration number misread or split over words: "(519537-%)", "{519537-X)", "(139386 X)";
+    // the last bracket opens it ("AEON CO. (M) BHD (126928-H)").
+    const open = s.words.findLastIndex((w, i) => i > 0 && /^[([{]/.test(w.text));
     if (open > 0 && open < n && s.words.length - open <= 3 && (s.words.slice(open).map((w) => w.text).join('').match(/\d/g) ?? []).length >= 4) n = open;
     if (n < s.words.length) starts.push(makeSegment(lay.page, s.row, s.index, s.words.slice(0, n)));
   }
