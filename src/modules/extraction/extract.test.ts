@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pageOfLines } from '../../../test/support/pages';
 import { buildCandidates, FIELDS } from './candidates';
 import { pickFields } from './extract';
+import { NO_KNOWN_VALUES } from './known-values';
 
 describe('pickFields', () => {
   const doc = pageOfLines([['ACME GmbH', 50, 30], ['Rechnung Nr. RE-1001', 50, 80], ['Zwischensumme', 300, 300], ['100,00', 480, 300], ['MwSt. 19%', 300, 320], ['19,00', 480, 320], ['Gesamt', 300, 340], ['119,00', 480, 340], ['Bar', 300, 360], ['120,00', 480, 360]]);
@@ -59,5 +60,27 @@ describe('pickFields', () => {
     };
     expect(pick(true)).toBe('99 SPEED MART S/B');
     expect(pick(false)).toBe('99 SPEED NART 5/B');
+  });
+
+  it("takes the surer of two OCR readings of a receipt's date that differ in one digit, not a different date", () => {
+    const R = FIELDS.receipt.length;
+    const date = FIELDS.receipt.findIndex((f) => f.name === 'date');
+    const pick = (foot: string, footConfidence: number) => {
+      const head = pageOfLines([['28/03/2016 10:36', 50, 100]], 76);
+      const tail = pageOfLines([[foot, 50, 700]], footConfidence);
+      const { candidates: cs } = buildCandidates([{ words: [...head.words, ...tail.words] }]);
+      // The model prefers the head's reading.
+      const out = new Float32Array(cs.length * R).fill(-5);
+      cs.forEach((c, i) => {
+        if (c.kind === 'date') out[i * R + date] = c.text === '28/03/2016' ? 3 : 2;
+      });
+      return pickFields(cs, out, 'receipt', NO_KNOWN_VALUES).fields.date;
+    };
+    const surer = pick('28/03/2018 10:36', 96);
+    expect(surer.normalized).toBe('2018-03-28');
+    expect(surer.box[1]).toBeCloseTo(700 / 800, 2);
+    // Not clearly surer, or another date altogether: the model's choice stands.
+    expect(pick('28/03/2018 10:36', 80).normalized).toBe('2016-03-28');
+    expect(pick('29/04/2016 10:36', 96).normalized).toBe('2016-03-28');
   });
 });

@@ -2,7 +2,8 @@
  * Key-field extraction: candidates from the pages' words, scored by the ranking model,
  * the best value per field chosen (probabilities of candidates with the same normalized
  * value add up; a field whose "none" option wins is left out), invoice amounts reconciled
- * so that subtotal + tax = total where the top choices allow it, and the consistency rules
+ * so that subtotal + tax = total where the top choices allow it, a receipt's date taken from
+ * the surer of two OCR readings that differ in one character, and the consistency rules
  * applied to the confidences.
  */
 import { buildCandidates, featureMatrix, FIELDS, type Candidate, type DocumentType, type ExtractionPage } from './candidates';
@@ -82,6 +83,9 @@ const SNAP_OPTIONS = 3;
 const PAIR_OPTIONS = 10;
 /** How like the vendor's other value such an option must read (OCR of logos and small print is poor). */
 const PAIR_SIMILARITY = 0.5;
+/** Options of a receipt's date compared with the chosen one, and how much surer (OCR confidence, 0..100) another reading must be. */
+const READING_OPTIONS = 3;
+const SURER_MARGIN = 10;
 
 /**
  * Chooses one value per field from scored candidates (pure; `extractFields` without the
@@ -121,6 +125,7 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
     snapped[field] = partner;
   }
   if (type === 'invoice') reconcileAmounts(ranked, chosen);
+  if (type === 'receipt' && chosen.date) chosen.date = surerReading(ranked.date.options, chosen.date);
   const fields: Record<string, ExtractedField> = {};
   for (const [name, o] of Object.entries(chosen)) {
     if (!o) continue;
@@ -131,6 +136,23 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
   }
   const issues = validateFields(type, fields);
   return { type, fields: applyPenalties(fields, issues), issues };
+}
+
+/**
+ * A receipt prints its one date more than once (head and foot); two OCR readings of it that
+ * differ in a single character are one date, misread once: the reading OCR was clearly
+ * surer of wins, whichever the model ranked first.
+ */
+function surerReading(options: Option[], chosen: Option): Option {
+  if (!chosen.candidate.ocr) return chosen;
+  let best = chosen;
+  for (const o of options.slice(0, READING_OPTIONS)) {
+    if (o === chosen || !o.candidate.ocr || o.key.length !== chosen.key.length) continue;
+    const differing = [...o.key].filter((ch, i) => ch !== chosen.key[i]).length;
+    if (differing === 1 && o.candidate.ocrConfidence >= best.candidate.ocrConfidence + SURER_MARGIN) best = o;
+  }
+  // Both readings are the one date: their probabilities add up.
+  return best === chosen ? chosen : { ...best, p: Math.min(1, best.p + chosen.p) };
 }
 
 /**
