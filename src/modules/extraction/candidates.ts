@@ -357,9 +357,13 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
 
 const decay = (d: number, scale: number) => Math.exp(-Math.max(0, d) / scale);
 
+/** Whether a label stands to the left of a value on its row. */
+function leftOnRow(d: Draft, l: LabelHit): boolean {
+  return l.x1 <= d.x0 + 0.01 && Math.abs((l.y0 + l.y1) / 2 - (d.y0 + d.y1) / 2) < 0.6 * Math.max(d.y1 - d.y0, l.y1 - l.y0);
+}
+
 /** Label-proximity features of a box: for each group, left on the same row, above, inside, nearest-left. */
 function labelFeatures(f: Float32Array, d: Draft, labels: LabelHit[]): void {
-  const cy = (d.y0 + d.y1) / 2;
   let nearestLeft: LabelHit | undefined;
   let nearestDx = Infinity;
   for (const l of labels) {
@@ -369,9 +373,8 @@ function labelFeatures(f: Float32Array, d: Draft, labels: LabelHit[]): void {
       f[F[`own_${g}`]] = 1;
       continue;
     }
-    const lcy = (l.y0 + l.y1) / 2;
     const h = Math.max(d.y1 - d.y0, l.y1 - l.y0);
-    if (Math.abs(lcy - cy) < 0.6 * h && l.x1 <= d.x0 + 0.01) {
+    if (leftOnRow(d, l)) {
       const dx = d.x0 - l.x1;
       f[F[`left_${g}`]] = Math.max(f[F[`left_${g}`]], decay(dx, 0.5));
       if (dx < nearestDx) {
@@ -457,13 +460,8 @@ const CHANGE_LABEL = /^(change|change due)$/;
 
 /** Whether an amount is labelled, on its row to its left, as tendered (cash, paid) or as change given back. */
 function paymentLabel(d: Draft, labels: LabelHit[]): 'tendered' | 'change' | null {
-  const cy = (d.y0 + d.y1) / 2;
   let nearest: LabelHit | undefined;
-  for (const l of labels) {
-    if (l.group !== 'payment' || l.x1 > d.x0 + 0.01) continue;
-    if (Math.abs((l.y0 + l.y1) / 2 - cy) >= 0.6 * Math.max(d.y1 - d.y0, l.y1 - l.y0)) continue;
-    if (!nearest || l.x1 > nearest.x1) nearest = l;
-  }
+  for (const l of labels) if (l.group === 'payment' && leftOnRow(d, l) && (!nearest || l.x1 > nearest.x1)) nearest = l;
   const text = nearest?.segment.folded.slice(nearest.start, nearest.end);
   return text === undefined ? null : TENDERED_LABEL.test(text) ? 'tendered' : CHANGE_LABEL.test(text) ? 'change' : null;
 }

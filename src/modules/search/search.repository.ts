@@ -551,6 +551,7 @@ export async function readablePassages(db: Db, orgId: string, readableById: DocC
   return passing(db, orgId, readableById, {}, chunkIds);
 }
 
+/** The text of passages of an organization, by id (the results shown). */
 export async function passageTexts(db: Db, orgId: string, chunkIds: number[]): Promise<Map<number, string>> {
   if (!chunkIds.length) return new Map();
   // By primary key: `org_id || ''` keeps the (org_id, …) index from serving the tenant check.
