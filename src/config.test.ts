@@ -19,6 +19,12 @@ describe('configuration', () => {
     expect(c.paths.db).toBeNull();
   });
 
+  it('reads English with the PP-OCRv4 models unless told to use tesseract', () => {
+    expect(buildConfig({}, {}, '/').ocr).toEqual({ lang: 'eng', engine: 'ppocr' });
+    expect(buildConfig({ ocr: { engine: 'ppocr' } }, { OCR_ENGINE: 'tesseract' }, '/').ocr.engine).toBe('tesseract');
+    expect(() => buildConfig({}, { OCR_ENGINE: 'cloud' }, '/')).toThrow(/ocr\.engine \(OCR_ENGINE\)/);
+  });
+
   it('lists every problem at once, naming the key and its variable', () => {
     let err: unknown;
     try {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { OCR_ENGINES } from './platform/workers/tasks/types';
 
 /**
  * Configuration: read once from an optional YAML file (`config.yaml` in the working
@@ -66,6 +67,7 @@ const ZConfig = z
     ocr: z
       .object({
         lang: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/, 'tesseract language codes, e.g. eng or eng+deu').default('eng'),
+        engine: z.enum(OCR_ENGINES).default('ppocr'),
       })
       .strict()
       .prefault({}),
@@ -122,6 +124,7 @@ export const ENV_KEYS: Record<string, string[]> = {
   UPLOAD_MAX_BYTES: ['uploads', 'maxBytes'],
   CONSUME_POLL_SECONDS: ['consume', 'pollSeconds'],
   OCR_LANG: ['ocr', 'lang'],
+  OCR_ENGINE: ['ocr', 'engine'],
   EMBEDDING_MODEL: ['search', 'embeddingModel'],
   MODELS_DIR: ['search', 'modelsDir'],
   OLLAMA_URL: ['answers', 'ollamaUrl'],

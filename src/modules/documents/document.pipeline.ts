@@ -199,7 +199,7 @@ async function ocrImages(deps: PipelineDeps, images: { number: number; image: Gr
   const out: PageResult[] = [];
   for (let i = 0; i < images.length; i += OCR_BATCH) {
     const batch = images.slice(i, i + OCR_BATCH);
-    const results = await Promise.all(batch.map((p) => deps.pools().recognize({ image: p.image, lang: deps.config.ocr.lang }, opts)));
+    const results = await Promise.all(batch.map((p) => deps.pools().recognize({ image: p.image, lang: deps.config.ocr.lang, engine: deps.config.ocr.engine }, opts)));
     results.forEach((r, j) => {
       const { number, image } = batch[j];
       if (r.kind === 'error') {

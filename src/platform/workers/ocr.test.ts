@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createDeflate } from 'node:zlib';
+import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerPools } from './pools';
+import { rowsOf } from './tasks/ocr.task';
+import { rgbaToGray } from './tasks/raster';
+import type { GrayImage } from './tasks/types';
 import { hasSharedData, readShared, sharedData } from './test-fixtures/shared-data';
 
 const RECEIPT = 'X00016469612';
@@ -85,6 +89,60 @@ describe('image decoding', () => {
     expect(await pools.decodeImage({ bytes: new Uint8Array(gif) })).toMatchObject({ kind: 'error', code: 'unsupported_format' });
     const junk = new TextEncoder().encode('this is not an image at all');
     expect(await pools.decodeImage({ bytes: junk })).toMatchObject({ kind: 'error', code: 'corrupt' });
+  });
+});
+
+/** A white page with each text drawn in black at its (x, y) baseline, as a gray image. */
+function page(width: number, height: number, texts: Array<[text: string, x: number, y: number, px: number]>): GrayImage {
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#000';
+  for (const [text, x, y, px] of texts) {
+    ctx.font = `${px}px sans-serif`;
+    ctx.fillText(text, x, y);
+  }
+  const { data } = ctx.getImageData(0, 0, width, height);
+  return { width, height, data: rgbaToGray(data, width, height), dpi: 200 };
+}
+
+describe('OCR engines', () => {
+  // A fresh image per call: the pool moves the pixels to the worker.
+  const image = () => page(900, 400, [
+    ['GRAND TOTAL', 60, 120, 36],
+    ['RM 42.50', 640, 120, 36],
+    ['Thank you for shopping', 60, 260, 36],
+  ]);
+
+  it('reads words with the PP-OCRv4 models: spaces split words, a row holds its label and amount, boxes sit on the ink', async () => {
+    const result = await pools.recognize({ image: image(), engine: 'ppocr' });
+    expect(result.kind).toBe('recognized');
+    if (result.kind !== 'recognized') return;
+    expect(result.lines.map((l) => l.text)).toEqual(['GRAND TOTAL RM 42.50', 'Thank you for shopping']);
+    expect(result.words.map((w) => w.text)).toEqual(['GRAND', 'TOTAL', 'RM', '42.50', 'Thank', 'you', 'for', 'shopping']);
+    expect(result.words.map((w) => w.line)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+    const amount = result.words[3].box;
+    expect(amount.x).toBeGreaterThan(690 / 900 - 0.03);
+    expect(amount.x + amount.w).toBeLessThan(1);
+    expect(amount.y).toBeLessThan(120 / 400);
+    expect(amount.y + amount.h).toBeGreaterThan(100 / 400);
+    expect(result.confidence).toBeGreaterThan(80);
+    expect(Math.abs(result.skewDegrees)).toBeLessThan(0.5);
+  }, 60_000);
+
+  it('reads with tesseract when asked, and for languages other than English', async () => {
+    const forced = await pools.recognize({ image: image(), engine: 'tesseract' });
+    expect(forced.kind === 'recognized' && forced.text).toContain('GRAND TOTAL');
+    const german = await pools.recognize({ image: page(900, 200, [['Größe und Straße', 60, 120, 36]]), lang: 'deu' });
+    // Only English traineddata is installed: tesseract names the missing language (the models are never asked).
+    expect(german).toMatchObject({ kind: 'error', code: 'unknown_language' });
+  }, 60_000);
+
+  it('groups text regions side by side into one line, left to right', () => {
+    const region = (left: number, top: number, right: number, bottom: number) => ({ words: [], left, top, right, bottom });
+    const label = region(10, 100, 200, 140), amount = region(600, 104, 700, 142), next = region(10, 150, 300, 190);
+    expect(rowsOf([next, amount, label])).toEqual([[label, amount], [next]]);
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * Piscina pools for the CPU-heavy document work, created once at start-up: `pdf` (parse,
- * render, image decoding), `ocr` (tesseract) and `onnx` (sentence embeddings). Every task
- * runs under a time limit and an optional abort signal; every worker has a V8 heap limit. A
- * task that times out, runs out of memory or crashes its worker rejects with a
- * `WorkerTaskError`; Piscina replaces the worker and the pool keeps serving.
+ * render, image decoding), `ocr` (PP-OCRv4 models and tesseract) and `onnx` (sentence
+ * embeddings). Every task runs under a time limit and an optional abort signal; every
+ * worker has a V8 heap limit. A task that times out, runs out of memory or crashes its
+ * worker rejects with a `WorkerTaskError`; Piscina replaces the worker and the pool keeps
+ * serving.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';

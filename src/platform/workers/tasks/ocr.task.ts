@@ -1,16 +1,18 @@
 /**
- * Worker task: OCR of a gray page with tesseract.js and local traineddata. The engines are
- * created once per thread and reused. The page is turned upright first (orientation from
- * tesseract's OSD, checked against recognition confidence), then read in one tesseract pass
- * whose layout analysis follows small skew; the turn applied and the skew found are
- * reported with the words.
+ * Worker task: OCR of a gray page. The page is turned upright first (orientation from
+ * tesseract's OSD, checked against recognition confidence), then read by one of two
+ * engines: the PP-OCRv4 models in onnxruntime (`text-reader.ts`; English, the default) or
+ * tesseract.js with local traineddata (any installed language, and the `tesseract` engine).
+ * The engines are created once per thread and reused; the turn applied and the skew found
+ * are reported with the words.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
+import { readText, type ReadRegion } from './text-reader';
 import { boxAround, contentRect, cropGray, downscaleToDpi, downscaleToPixels, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
-import { DEFAULT_LIMITS, type Box, type GrayImage, type QuarterTurn, type TaskFailure } from './types';
+import { DEFAULT_LIMITS, type Box, type GrayImage, type OcrEngine, type QuarterTurn, type TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +21,8 @@ export interface OcrInput {
   image: GrayImage;
   /** Traineddata language installed as `@tesseract.js-data/<lang>`. Default 'eng'. */
   lang?: string;
+  /** 'ppocr' reads English with the PP-OCRv4 models (other languages with tesseract); 'tesseract' always uses tesseract. Default 'ppocr'. */
+  engine?: OcrEngine;
   /** 'auto' detects the orientation; a number forces that clockwise turn. Default 'auto'. */
   rotation?: 'auto' | QuarterTurn;
   /** Refuse larger images (the pool's image limit). Default 64 MP. */
@@ -151,8 +155,9 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
   // normalized, so they do not depend on the scale; the reported size is that of the input
   // turned upright.
   const page = downscaleToPixels(downscaleToDpi(image, MAX_OCR_DPI), MAX_UNKNOWN_DPI_PIXELS);
+  const models = (input.engine ?? 'ppocr') === 'ppocr' && lang === 'eng';
   const read = async (img: GrayImage, turn: QuarterTurn): Promise<Reading> => {
-    const reading = await readTurned(img, turn, lang);
+    const reading = models ? await readTurnedWithModels(img, turn) : await readTurned(img, turn, lang);
     const quarter = turn === 90 || turn === 270;
     return { ...reading, width: quarter ? image.height : image.width, height: quarter ? image.width : image.height };
   };
@@ -254,6 +259,65 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string): Pr
     lines,
     words,
   };
+}
+
+/**
+ * Reads a turned page with the PP-OCRv4 models. Their text regions become lines: regions
+ * side by side on one row (a label and its amount far to the right) make one line, left to
+ * right.
+ */
+async function readTurnedWithModels(image: GrayImage, turn: QuarterTurn): Promise<Reading> {
+  const upright = rotateGray(image, turn);
+  const { width, height } = upright;
+  const rect = contentRect(upright);
+  const { regions, skewDegrees } = await readText(cropGray(upright, rect));
+  const box = (b: { left: number; top: number; right: number; bottom: number }) => pixelBox({ x0: b.left, y0: b.top, x1: b.right, y1: b.bottom }, rect, width, height);
+  const lines: OcrLine[] = [];
+  const words: OcrWord[] = [];
+  let weighted = 0;
+  let letters = 0;
+  for (const row of rowsOf(regions)) {
+    const rowWords = row.flatMap((r) => r.words);
+    let lineWeighted = 0, lineLetters = 0;
+    for (const w of rowWords) {
+      words.push({ text: w.text, confidence: w.confidence, box: box(w), line: lines.length });
+      lineWeighted += w.confidence * w.text.length;
+      lineLetters += w.text.length;
+    }
+    weighted += lineWeighted;
+    letters += lineLetters;
+    const around = { left: Math.min(...row.map((r) => r.left)), top: Math.min(...row.map((r) => r.top)), right: Math.max(...row.map((r) => r.right)), bottom: Math.max(...row.map((r) => r.bottom)) };
+    lines.push({ text: rowWords.map((w) => w.text).join(' '), confidence: Math.round(lineWeighted / lineLetters), box: box(around) });
+  }
+  return {
+    kind: 'recognized',
+    rotation: turn,
+    skewDegrees,
+    width,
+    height,
+    confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
+    text: lines.map((l) => l.text).join('\n'),
+    lines,
+    words,
+  };
+}
+
+/**
+ * Text regions grouped into rows, top to bottom: a region joins the row above when the
+ * middle of each lies within the other's height. Each row's regions are left to right.
+ */
+export function rowsOf(regions: ReadRegion[]): ReadRegion[][] {
+  const sorted = [...regions].sort((a, b) => a.top + a.bottom - (b.top + b.bottom));
+  const rows: ReadRegion[][] = [];
+  for (const region of sorted) {
+    const row = rows.at(-1);
+    const middle = (region.top + region.bottom) / 2;
+    const last = row?.at(-1);
+    if (row && last && middle >= last.top && middle <= last.bottom && (last.top + last.bottom) / 2 >= region.top && (last.top + last.bottom) / 2 <= region.bottom) row.push(region);
+    else rows.push([region]);
+  }
+  for (const row of rows) row.sort((a, b) => a.left - b.left);
+  return rows;
 }
 
 /**

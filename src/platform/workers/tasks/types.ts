@@ -20,6 +20,10 @@ export interface GrayImage {
   dpi?: number;
 }
 
+/** The OCR engines: the PP-OCRv4 models (English) and tesseract (any installed language). */
+export const OCR_ENGINES = ['ppocr', 'tesseract'] as const;
+export type OcrEngine = (typeof OCR_ENGINES)[number];
+
 /** A clockwise quarter turn, in degrees. */
 export type QuarterTurn = 0 | 90 | 180 | 270;
 
