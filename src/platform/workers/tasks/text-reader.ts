@@ -64,6 +64,10 @@ const INK_ROWS: [number, number] = [6, 42];
 const SPACE_GAP = 0.4;
 const SPACE_GAP_HINTED = 0.3;
 const SPACE_HINT = 0.1;
+/** In letter-spaced print every gap is wide: a word gap must also be this many times the region's median gap. */
+const SPACE_OVER_USUAL = 2;
+/** A character reaches about this many recognizer steps either side of the step it is read at (word boxes). */
+const CHAR_REACH = 0.5;
 /** Characters outside these (after NFKC) are never read: the model also knows Chinese, which Folio's documents are not. */
 const LATIN = /^[\x20-\x7e\u00a0-\u024f€£¥₹]$/u;
 
@@ -196,6 +200,42 @@ function weightedMedianDegrees(slopes: Array<[angle: number, weight: number]>): 
   return 0;
 }
 
+/** A character read at a step of the recognizer's output, with its probability. */
+export interface ReadChar {
+  ch: string;
+  step: number;
+  p: number;
+}
+
+/**
+ * The decoded characters of a region grouped into words. Words break where the recognizer
+ * read a space, or where the blank gap between two characters (`gap`, in pixels of the
+ * 48 px high region) is wide (or fairly wide with a `hint` of a space) and at least twice
+ * the region's median gap, but never inside a number: "96. 20" and "41 .90" are amounts
+ * printed wide.
+ */
+export function wordGroups(chars: ReadChar[], gap: (from: number, to: number) => number, hint: (from: number, to: number) => number): ReadChar[][] {
+  const solid = chars.filter((c) => c.ch.trim() !== '');
+  const digit = (k: number) => /\d/.test(solid[k]?.ch ?? '');
+  const groups: ReadChar[][] = [];
+  const gaps = solid.slice(1).map((c, i) => gap(solid[i].step, c.step)).sort((a, b) => a - b);
+  const usual = (gaps[gaps.length >> 1] ?? 0) * SPACE_OVER_USUAL;
+  solid.forEach((c, i) => {
+    const before = solid[i - 1];
+    let breaks = false;
+    if (before) {
+      const read = chars.some((o) => o.ch.trim() === '' && o.step > before.step && o.step < c.step);
+      const g = gap(before.step, c.step);
+      const wide = g >= Math.max(usual, SPACE_GAP * LINE_HEIGHT) || (g >= Math.max(usual, SPACE_GAP_HINTED * LINE_HEIGHT) && hint(before.step, c.step) >= SPACE_HINT);
+      const inNumber = (/[.,]/.test(before.ch) && digit(i - 2) && digit(i)) || (/[.,]/.test(c.ch) && digit(i - 1) && digit(i + 1));
+      breaks = (read || wide) && !inNumber;
+    }
+    if (breaks || groups.length === 0) groups.push([c]);
+    else groups[groups.length - 1].push(c);
+  });
+  return groups;
+}
+
 /** A rectangle of the page scaled to `width` × `height` gray pixels. */
 async function resized(image: GrayImage, rect: { left: number; top: number; width: number; height: number }, width: number, height: number): Promise<Uint8Array> {
   const buffer = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
@@ -222,7 +262,7 @@ async function recognizeBox(m: Models, image: GrayImage, box: PixelBox): Promise
   const probs = tensor.data as Float32Array;
 
   // Greedy decoding: the likeliest allowed class per step; repeats and blanks collapse.
-  const chars: Array<{ ch: string; step: number; p: number }> = [];
+  const chars: ReadChar[] = [];
   let previous = 0;
   for (let s = 0; s < steps; s++) {
     let best = 0, bestP = -1;
@@ -257,33 +297,13 @@ async function recognizeBox(m: Models, image: GrayImage, box: PixelBox): Promise
     for (let s = from; s <= to; s++) best = Math.max(best, probs[s * classes + space]);
     return best;
   };
-  const words: ReadWord[] = [];
   const toPage = boxW / width;
-  let current: typeof chars = [];
-  const flush = () => {
-    if (!current.length) return;
-    const first = current[0].step, last = current[current.length - 1].step;
-    words.push({
-      text: current.map((c) => c.ch).join(''),
-      confidence: Math.round(100 * Math.min(...current.map((c) => c.p))),
-      left: box.left + Math.floor(first * stepWidth * toPage),
-      right: box.left + Math.min(boxW, Math.ceil((last + 1) * stepWidth * toPage)),
-      top: box.top,
-      bottom: box.bottom,
-    });
-    current = [];
-  };
-  for (const c of chars) {
-    if (c.ch.trim() === '') flush();
-    else {
-      const before = current.at(-1);
-      if (before) {
-        const gap = widestGap(before.step, c.step);
-        if (gap >= SPACE_GAP * LINE_HEIGHT || (gap >= SPACE_GAP_HINTED * LINE_HEIGHT && spaceHint(before.step, c.step) >= SPACE_HINT)) flush();
-      }
-      current.push(c);
-    }
-  }
-  flush();
-  return words;
+  return wordGroups(chars, widestGap, spaceHint).map((group) => ({
+    text: group.map((c) => c.ch).join(''),
+    confidence: Math.round(100 * Math.min(...group.map((c) => c.p))),
+    left: box.left + Math.max(0, Math.floor((group[0].step - CHAR_REACH) * stepWidth * toPage)),
+    right: box.left + Math.min(boxW, Math.ceil((group[group.length - 1].step + 1 + CHAR_REACH) * stepWidth * toPage)),
+    top: box.top,
+    bottom: box.bottom,
+  }));
 }
