@@ -73,6 +73,18 @@ describe('buildCandidates', () => {
     expect(blocks('AEON CO. (M) BHD (126928-H)')).toContain('AEON CO. (M) BHD');
     expect(blocks('GARDENIA BAKERIES (KL) SDN BHD (139386 X)')).toContain('GARDENIA BAKERIES (KL) SDN BHD');
     expect(blocks('GARDENIA BAKERIES (KL) SDN BHD (139386 X)')).not.toContain('GARDENIA BAKERIES');
+    // Printed without a space before the bracket.
+    expect(blocks('GARDENIA BAKERIES(KL)SDN BHD(139386X)')).toContain('GARDENIA BAKERIES(KL)SDN BHD');
+    expect(blocks('HOME MASTER (M) SDN BHD')).not.toContain('HOME MASTER');
+  });
+
+  it('marks blocks that start with a label or run into a registration line', () => {
+    const page = buildCandidates([pageOfLines([['OWN BY: CHEF LEE SDN BHD', 50, 50], ['Company No: 256628-W', 50, 70]], 90)]).candidates;
+    const block = (text: string) => page.find((c) => c.kind === 'block' && c.text === text)!;
+    expect(feature(block('OWN BY: CHEF LEE SDN BHD'), 'blk_starts_label')).toBe(1);
+    expect(feature(block('CHEF LEE SDN BHD'), 'blk_starts_label')).toBe(0);
+    expect(feature(block('CHEF LEE SDN BHD'), 'blk_has_contact')).toBe(0);
+    expect(feature(block('CHEF LEE SDN BHD Company No'), 'blk_has_contact')).toBe(1);
   });
 
   it('reads a date whose second separator OCR lost, but not a phone number', () => {

@@ -5,7 +5,7 @@
  * with a fixed-length vector of layout, content and label-proximity features that the
  * ranking model scores. Pure: no I/O, deterministic.
  */
-import { LABEL_GROUPS, layoutPage, makeSegment, wordsInRange, type ExtractionPage, type LabelGroup, type LabelHit, type PageLayout, type Segment } from './layout';
+import { LABEL_GROUPS, layoutPage, makeSegment, wordsInRange, type ExtractionPage, type LabelGroup, type LabelHit, type LaidWord, type PageLayout, type Segment } from './layout';
 import { correctOcrWords } from './ocr-correct';
 import { CURRENCY_PATTERN, dateOrderHint, fold, isValidIban, MONTH_PATTERN, normalizeAmount, normalizeCurrency, normalizeDate, normalizeValue, type DateOrder } from './normalize';
 
@@ -91,6 +91,7 @@ export const FEATURE_NAMES: readonly string[] = Object.freeze([
   'cur_count', 'cur_is_code', 'cur_adjacent_amount',
   'blk_lines', 'blk_chars', 'blk_upper_frac', 'blk_digit_frac', 'blk_commas', 'blk_postcode', 'blk_company', 'blk_address', 'blk_start_index', 'blk_is_first',
   'blk_prev_company', 'blk_next_contact', 'blk_height_max', 'blk_width', 'blk_ends_comma', 'blk_label_only', 'blk_left_aligned', 'blk_prev_exists', 'blk_next_exists',
+  'blk_starts_label', 'blk_has_contact',
 ]);
 const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<string, number>;
 /** Length of every feature vector. */
@@ -281,6 +282,8 @@ function above(lay: PageLayout, seg: Segment): Segment | undefined {
 }
 
 const MAX_BLOCK_LINES = 6;
+/** Lines that give a vendor's contact or registration details, or start the receipt proper. */
+const CONTACT_RE = /(?<![\p{L}])(tel|phone|fax|gst|reg|co\.? ?no|company no|hp|e-?mail|www|invoice|date|receipt)(?![\p{L}])/u;
 const REG_NO = /^[(\[]?(?:no[.:]?)?\d{3,}[- ]?[a-z]?[)\]]?[.,]?$|^[(\[]?\d{3,}-[a-z0-9]+[)\]]?$/i;
 
 /**
@@ -290,6 +293,13 @@ const REG_NO = /^[(\[]?(?:no[.:]?)?\d{3,}[- ]?[a-z]?[)\]]?[.,]?$|^[(\[]?\d{3,}-[
 export function trimJunk(text: string): string {
   const t = text.replace(/^[^\p{L}\p{N}(]+/u, '').replace(/[\s|©®_~=:;\-—"'“”‘’*^`]+$/u, '');
   return t || text;
+}
+
+/** The first `chars` characters of a word, its box shortened in proportion. */
+function cutWord(word: LaidWord, chars: number): LaidWord {
+  const part = chars / word.text.length;
+  const x1 = word.x0 + (word.x1 - word.x0) * part;
+  return { ...word, text: word.text.slice(0, chars), folded: word.folded.slice(0, chars), x1, b: [word.b[0], word.b[1], word.b[2] * part, word.b[3]] };
 }
 
 /** Blocks of 1..6 stacked segments that start with letters: names, addresses. */
@@ -313,6 +323,14 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
     const open = s.words.findLastIndex((w, i) => i > 0 && /^[([{]/.test(w.text));
     if (open > 0 && open < n && s.words.length - open <= 3 && (s.words.slice(open).map((w) => w.text).join('').match(/\d/g) ?? []).length >= 4) n = open;
     if (n < s.words.length) starts.push(makeSegment(lay.page, s.row, s.index, s.words.slice(0, n)));
+    // ... or printed without a space before its bracket: "SDN BHD(139386X)".
+    const glued = n === s.words.length ? /^(.*[\p{L}.])[([{][^([{]*\d{4,}[^([{]*$/u.exec(s.words[n - 1].text) : null;
+    if (glued) {
+      const word = s.words[n - 1];
+      const part = cutWord(word, glued[1].length);
+      confs.set(part, confs.get(word) ?? 100);
+      starts.push(makeSegment(lay.page, s.row, s.index, [...s.words.slice(0, n - 1), part]));
+    }
   }
   for (const first of starts) {
     if (letters(first) < 2 || isLabelOnly(first)) continue;
@@ -340,10 +358,13 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
           blk_postcode: /(?<!\d)\d{4,6}(?!\d)/.test(text) ? 1 : 0, blk_company: COMPANY_RE.test(ftext) ? 1 : 0, blk_address: ADDRESS_RE.test(ftext) ? 1 : 0,
           blk_start_index: Math.min(first.index, 30) / 30, blk_is_first: first.index === 0 ? 1 : 0,
           blk_prev_company: prev && COMPANY_RE.test(prev.folded) ? 1 : 0,
-          blk_next_contact: next && /(?<![\p{L}])(tel|phone|fax|gst|reg|co\.? ?no|hp|e-?mail|www|invoice|date|receipt)(?![\p{L}])/u.test(next.folded) ? 1 : 0,
+          blk_next_contact: next && CONTACT_RE.test(next.folded) ? 1 : 0,
           blk_height_max: Math.max(...segs.map((s) => s.h)) / lay.medianH / 3, blk_width: Math.max(...segs.map((s) => s.x1)) - Math.min(...segs.map((s) => s.x0)),
           blk_ends_comma: /,$/.test(text) ? 1 : 0, blk_label_only: segs.some(isLabelOnly) ? 1 : 0,
           blk_left_aligned: segs.every((s) => Math.abs(s.x0 - first.x0) < 0.02) ? 1 : 0, blk_prev_exists: prev ? 1 : 0, blk_next_exists: next ? 1 : 0,
+          // "OWNED BY: …", "Company No: …": a label at the start, or a contact line inside.
+          blk_starts_label: first.words.slice(0, 3).some((w) => /\p{L}:$/u.test(w.text)) ? 1 : 0,
+          blk_has_contact: segs.slice(1).some((s) => CONTACT_RE.test(s.folded)) ? 1 : 0,
         },
       });
       if (k === chain.length) {

@@ -62,6 +62,26 @@ describe('pickFields', () => {
     expect(pick(false)).toBe('99 SPEED NART 5/B');
   });
 
+  it("keeps a branch's line after a chain's known address when the model reads the block with it", () => {
+    const lines: Array<[string, number, number]> = [['LOT P.T. 28I1, JALAN ANGSA', 50, 30], ['41150 KLANG, SELANGOR', 50, 50], ['1245-DESA SRI HARTAMAS', 50, 70], ['TOTAL', 300, 300], ['11.50', 480, 300]];
+    const R = FIELDS.receipt.length;
+    const address = FIELDS.receipt.findIndex((f) => f.name === 'address');
+    const pick = (branchLogit: number) => {
+      const page = pageOfLines(lines, 90);
+      const { candidates: cs } = buildCandidates([page]);
+      const out = new Float32Array(cs.length * R).fill(-5);
+      cs.forEach((c, i) => {
+        if (c.kind !== 'block') return;
+        if (c.text === 'LOT P.T. 28I1, JALAN ANGSA 41150 KLANG, SELANGOR') out[i * R + address] = 3;
+        if (c.text === 'LOT P.T. 28I1, JALAN ANGSA 41150 KLANG, SELANGOR 1245-DESA SRI HARTAMAS') out[i * R + address] = branchLogit;
+      });
+      return pickFields(cs, out, 'receipt', { fields: { address: ['LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR'] }, pairs: [] }).fields.address.value;
+    };
+    expect(pick(4)).toBe('LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR 1245-DESA SRI HARTAMAS');
+    // The model prefers the block without the branch: the known address alone.
+    expect(pick(2)).toBe('LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR');
+  });
+
   it("takes the surer of two OCR readings of a receipt's date that differ in one digit, not a different date", () => {
     const R = FIELDS.receipt.length;
     const date = FIELDS.receipt.findIndex((f) => f.name === 'date');

@@ -103,11 +103,15 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
     chosen[spec.name] = r.options[0] && (spec.required || r.options[0].p > r.none) ? r.options[0] : null;
     const values = known.fields[spec.name];
     if (!chosen[spec.name] || !values?.length) continue;
-    for (const o of r.options.slice(0, SNAP_OPTIONS)) {
+    const tried = r.options.slice(0, SNAP_OPTIONS);
+    for (const [j, o] of tried.entries()) {
       const value = o.candidate.ocr ? snapToKnown(o.candidate.text, values) : null;
       if (value === null) continue;
-      chosen[spec.name] = o;
-      snapped[spec.name] = value;
+      // A likelier option that goes on past this one (a chain's address plus its branch's
+      // line) keeps its extra lines after the known value.
+      const longer = tried.slice(0, j).find((e) => e.candidate.text.length > o.candidate.text.length && e.candidate.text.startsWith(o.candidate.text));
+      chosen[spec.name] = longer ?? o;
+      snapped[spec.name] = longer ? `${value} ${longer.candidate.text.slice(o.candidate.text.length).trim()}` : value;
       break;
     }
   }
