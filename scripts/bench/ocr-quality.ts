@@ -2,7 +2,7 @@
  * OCR quality benchmark: character error rate (CER) of Folio's OCR on the 50 SROIE receipts
  * in ../shared/data/receipts, against their line transcripts (box/<id>.csv).
  *
- *   node --import tsx scripts/bench/ocr-quality.ts [--native]
+ *   node --import tsx scripts/bench/ocr-quality.ts [--engine ppocr|tesseract|both] [--native]
  *
  * Comparison, applied identically to our output and to the reference:
  *  1. take text lines with their boxes (reference: CSV rows; ours: OCR lines, boxes mapped
@@ -12,7 +12,8 @@
  *  3. join with single spaces, collapse runs of whitespace, trim, and fold case (upper);
  *  4. CER = Levenshtein distance / reference length. Reported micro-averaged (all edits over
  *     all reference characters), as a median per receipt, and without case folding.
- * With --native the Debian `tesseract` CLI reads the same images for comparison.
+ * --engine picks Folio's OCR engine (default ppocr; both runs one after the other). With
+ * --native the Debian `tesseract` CLI reads the same images for comparison.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,11 +22,18 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { WorkerPools } from '../../src/platform/workers/pools';
 import { toSourceBox } from '../../src/platform/workers/tasks/raster';
+import { OCR_ENGINES, type OcrEngine } from '../../src/platform/workers/tasks/types';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const receipts = path.resolve(repoRoot, '../shared/data/receipts');
 const native = process.argv.includes('--native');
+const engineArg = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1] : 'ppocr';
+const engines: OcrEngine[] = engineArg === 'both' ? ['ppocr', 'tesseract'] : [engineArg as OcrEngine];
+if (!engines.every((e) => (OCR_ENGINES as readonly string[]).includes(e))) {
+  console.error(`--engine must be ${OCR_ENGINES.join(', ')} or both`);
+  process.exit(2);
+}
 
 /** A line of text with its box (any consistent unit, origin top-left). */
 interface Line {
@@ -83,10 +91,10 @@ function referenceLines(id: string): Line[] {
   return lines;
 }
 
-async function ourLines(pools: WorkerPools, file: string): Promise<Line[]> {
+async function ourLines(pools: WorkerPools, file: string, engine: OcrEngine): Promise<Line[]> {
   const decoded = await pools.decodeImage({ bytes: new Uint8Array(fs.readFileSync(file)) });
   if (decoded.kind !== 'decoded') throw new Error(`${file}: ${decoded.message}`);
-  const result = await pools.recognize({ image: decoded.pages[0] });
+  const result = await pools.recognize({ image: decoded.pages[0], engine });
   if (result.kind !== 'recognized') throw new Error(`${file}: ${result.message}`);
   const { width, height } = decoded.pages[0];
   return result.lines.map((l) => {
@@ -146,8 +154,11 @@ async function main(): Promise<void> {
   const pools = new WorkerPools({ pdf: { threads: 2 }, ocr: { threads: 2 } });
   try {
     let started = performance.now();
-    const ours = await Promise.all(ids.map(async (id) => score(await ourLines(pools, path.join(imgDir, `${id}.jpg`)), referenceLines(id))));
-    report('Folio OCR (tesseract.js, 2 workers)', ours, performance.now() - started);
+    for (const engine of engines) {
+      started = performance.now();
+      const ours = await Promise.all(ids.map(async (id) => score(await ourLines(pools, path.join(imgDir, `${id}.jpg`), engine), referenceLines(id))));
+      report(`Folio OCR (${engine === 'ppocr' ? 'PP-OCRv4 models in onnxruntime' : 'tesseract.js'}, 2 workers)`, ours, performance.now() - started);
+    }
     if (native) {
       started = performance.now();
       const theirs: Score[] = [];

@@ -44,6 +44,8 @@ export interface PageReading {
 
 /** The detector sees the page scaled so that its longer side is at most this (PP-OCRv4's default). */
 const DETECT_MAX_SIDE = 960;
+/** When all text lies in a part of the page less than this share of its width and height, that part is searched again. */
+const ZOOM_BELOW = 0.7;
 /** Map values above this are text (as the models were trained). */
 const TEXT_THRESHOLD = 0.3;
 /** Regions whose mean text probability is below this are dropped. */
@@ -108,7 +110,11 @@ function models(): Promise<Models> {
 /** Reads an upright page: its text regions, top to bottom, and their words. */
 export async function readText(image: GrayImage): Promise<PageReading> {
   const m = await models();
-  const { boxes, skewDegrees } = await detect(m, image);
+  let { boxes, skewDegrees } = await detect(m, image, { left: 0, top: 0, width: image.width, height: image.height });
+  // Text in a small part of a large image (a receipt on a big scan) is found again at a
+  // scale where that part fills the detector's view.
+  const around = textArea(boxes, image);
+  if (around && Math.max(around.width / image.width, around.height / image.height) < ZOOM_BELOW) ({ boxes, skewDegrees } = await detect(m, image, around));
   const regions: ReadRegion[] = [];
   for (const box of boxes) {
     const words = await recognizeBox(m, image, box);
@@ -124,13 +130,13 @@ interface PixelBox {
   bottom: number;
 }
 
-/** Text regions of the page in pixels, sorted top to bottom then left to right, and the page skew. */
-async function detect(m: Models, image: GrayImage): Promise<{ boxes: PixelBox[]; skewDegrees: number }> {
-  const { width: W, height: H } = image;
+/** Text regions of a part of the page (`view`) in page pixels, sorted top to bottom then left to right, and the page skew. */
+async function detect(m: Models, image: GrayImage, view: { left: number; top: number; width: number; height: number }): Promise<{ boxes: PixelBox[]; skewDegrees: number }> {
+  const { width: W, height: H } = view;
   const scale = Math.min(1, DETECT_MAX_SIDE / Math.max(W, H));
   const w = Math.max(32, Math.round((W * scale) / 32) * 32);
   const h = Math.max(32, Math.round((H * scale) / 32) * 32);
-  const pixels = await resized(image, { left: 0, top: 0, width: W, height: H }, w, h);
+  const pixels = await resized(image, view, w, h);
   // ImageNet normalization per channel; the page is gray, so the three channels differ only by it.
   const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
   const input = new Float32Array(3 * w * h);
@@ -171,10 +177,10 @@ async function detect(m: Models, image: GrayImage): Promise<{ boxes: PixelBox[];
     if (Math.min(bw, bh) < 3 || score / area < REGION_SCORE) continue;
     const grow = (area * UNCLIP_RATIO) / (2 * (bw + bh));
     boxes.push({
-      left: Math.max(0, Math.floor((x0 - grow) * sx)),
-      top: Math.max(0, Math.floor((y0 - grow) * sy)),
-      right: Math.min(W, Math.ceil((x1 + 1 + grow) * sx)),
-      bottom: Math.min(H, Math.ceil((y1 + 1 + grow) * sy)),
+      left: view.left + Math.max(0, Math.floor((x0 - grow) * sx)),
+      top: view.top + Math.max(0, Math.floor((y0 - grow) * sy)),
+      right: view.left + Math.min(W, Math.ceil((x1 + 1 + grow) * sx)),
+      bottom: view.top + Math.min(H, Math.ceil((y1 + 1 + grow) * sy)),
     });
     if (bw >= 3 * bh) {
       // Orientation of the region's principal axis, in page pixels.
@@ -185,6 +191,16 @@ async function detect(m: Models, image: GrayImage): Promise<{ boxes: PixelBox[];
   }
   boxes.sort((a, b) => a.top + a.bottom - (b.top + b.bottom) || a.left - b.left);
   return { boxes, skewDegrees: weightedMedianDegrees(slopes) };
+}
+
+/** The rectangle around all text regions with a margin of a twentieth of its size, or null without any. */
+function textArea(boxes: PixelBox[], image: GrayImage): { left: number; top: number; width: number; height: number } | null {
+  if (boxes.length === 0) return null;
+  const left = Math.min(...boxes.map((b) => b.left)), top = Math.min(...boxes.map((b) => b.top));
+  const right = Math.max(...boxes.map((b) => b.right)), bottom = Math.max(...boxes.map((b) => b.bottom));
+  const mx = Math.ceil((right - left) / 20), my = Math.ceil((bottom - top) / 20);
+  const x0 = Math.max(0, left - mx), y0 = Math.max(0, top - my);
+  return { left: x0, top: y0, width: Math.min(image.width, right + mx) - x0, height: Math.min(image.height, bottom + my) - y0 };
 }
 
 /** The weighted median angle in degrees, counter-clockwise positive (image y points down), 0 without any. */
