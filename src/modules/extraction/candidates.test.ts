@@ -75,6 +75,7 @@ describe('buildCandidates', () => {
     expect(blocks('GARDENIA BAKERIES (KL) SDN BHD (139386 X)')).not.toContain('GARDENIA BAKERIES');
     // Printed without a space before the bracket.
     expect(blocks('GARDENIA BAKERIES(KL)SDN BHD(139386X)')).toContain('GARDENIA BAKERIES(KL)SDN BHD');
+    expect(blocks('GARDENIA BAKERIES(KL) SDN BHD(139386 X)')).toContain('GARDENIA BAKERIES(KL) SDN BHD');
     expect(blocks('HOME MASTER (M) SDN BHD')).not.toContain('HOME MASTER');
   });
 
@@ -85,6 +86,11 @@ describe('buildCandidates', () => {
     expect(feature(block('CHEF LEE SDN BHD'), 'blk_starts_label')).toBe(0);
     expect(feature(block('CHEF LEE SDN BHD'), 'blk_has_contact')).toBe(0);
     expect(feature(block('CHEF LEE SDN BHD Company No'), 'blk_has_contact')).toBe(1);
+  });
+
+  it('reads amounts printed against their currency, but not numbers inside words', () => {
+    const page = pageOfLines([['SUBTOTAL RM96.20', 50, 50], ['CASH RM100.00', 50, 70], ['Gesamt EUR12,50', 50, 90], ['ITEM AB12.50 X', 50, 110]], 90);
+    expect(buildCandidates([page]).candidates.filter((c) => c.kind === 'amount').map((c) => c.normalized)).toEqual(['96.20', '100.00', '12.50']);
   });
 
   it('reads a date whose second separator OCR lost, but not a phone number', () => {

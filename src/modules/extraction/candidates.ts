@@ -91,14 +91,15 @@ export const FEATURE_NAMES: readonly string[] = Object.freeze([
   'cur_count', 'cur_is_code', 'cur_adjacent_amount',
   'blk_lines', 'blk_chars', 'blk_upper_frac', 'blk_digit_frac', 'blk_commas', 'blk_postcode', 'blk_company', 'blk_address', 'blk_start_index', 'blk_is_first',
   'blk_prev_company', 'blk_next_contact', 'blk_height_max', 'blk_width', 'blk_ends_comma', 'blk_label_only', 'blk_left_aligned', 'blk_prev_exists', 'blk_next_exists',
-  'blk_starts_label', 'blk_has_contact',
+  'blk_starts_label', 'blk_has_contact', 'blk_company_first',
 ]);
 const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<string, number>;
 /** Length of every feature vector. */
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 const NUM = String.raw`(?:\d{1,3}(?:[.,'’]\d{3})+(?:[.,]\d{1,2})?|\d{1,3}(?: \d{3})+,\d{2}|\d+[.,]\d{1,3}|\d+)`;
-const AMOUNT_RE = new RegExp(String.raw`(?<![\d.,/:\-\p{L}])${NUM}(?![\d/:%]|[.,]\d|\s?%)`, 'gu');
+// An amount stands alone or right after a currency printed against it ("RM96.20", "EUR12,00").
+const AMOUNT_RE = new RegExp(String.raw`(?:(?<![\d.,/:\-\p{L}])|(?<=(?:^|[^\p{L}])${CURRENCY_PATTERN}))${NUM}(?![\d/:%]|[.,]\d|\s?%)`, 'gu');
 const CUR_RE = new RegExp(`(?<![\\p{L}])${CURRENCY_PATTERN}(?![\\p{L}])`, 'giu');
 const CUR_NEAR_BEFORE = new RegExp(`${CURRENCY_PATTERN}\\s?$`, 'i');
 const CUR_NEAR_AFTER = new RegExp(`^\\s?${CURRENCY_PATTERN}`, 'i');
@@ -323,13 +324,15 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
     const open = s.words.findLastIndex((w, i) => i > 0 && /^[([{]/.test(w.text));
     if (open > 0 && open < n && s.words.length - open <= 3 && (s.words.slice(open).map((w) => w.text).join('').match(/\d/g) ?? []).length >= 4) n = open;
     if (n < s.words.length) starts.push(makeSegment(lay.page, s.row, s.index, s.words.slice(0, n)));
-    // ... or printed without a space before its bracket: "SDN BHD(139386X)".
-    const glued = n === s.words.length ? /^(.*[\p{L}.])[([{][^([{]*\d{4,}[^([{]*$/u.exec(s.words[n - 1].text) : null;
-    if (glued) {
-      const word = s.words[n - 1];
+    // ... or printed without a space before its bracket: "SDN BHD(139386X)", "BHD(139386 X)".
+    const at = n === s.words.length ? s.words.findLastIndex((w, i) => i >= n - 2 && /^.*[\p{L}.][([{]/u.test(w.text)) : -1;
+    const glued = at >= 0 ? /^(.*[\p{L}.])[([{]/u.exec(s.words[at].text) : null;
+    const tail = glued ? [s.words[at].text.slice(glued[1].length), ...s.words.slice(at + 1).map((w) => w.text)].join('') : '';
+    if (glued && (tail.match(/\d/g) ?? []).length >= 4 && !/[([{]/.test(tail.slice(1))) {
+      const word = s.words[at];
       const part = cutWord(word, glued[1].length);
       confs.set(part, confs.get(word) ?? 100);
-      starts.push(makeSegment(lay.page, s.row, s.index, [...s.words.slice(0, n - 1), part]));
+      starts.push(makeSegment(lay.page, s.row, s.index, [...s.words.slice(0, at), part]));
     }
   }
   for (const first of starts) {
@@ -365,6 +368,8 @@ function blockDrafts(lay: PageLayout, confs: Map<object, number>): Draft[] {
           // "OWNED BY: …", "Company No: …": a label at the start, or a contact line inside.
           blk_starts_label: first.words.slice(0, 3).some((w) => /\p{L}:$/u.test(w.text)) ? 1 : 0,
           blk_has_contact: segs.slice(1).some((s) => CONTACT_RE.test(s.folded)) ? 1 : 0,
+          // A company form (SDN BHD, GmbH) on the first line, not only further down (a brand above its company).
+          blk_company_first: COMPANY_RE.test(first.folded) ? 1 : 0,
         },
       });
       if (k === chain.length) {

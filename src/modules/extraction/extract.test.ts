@@ -62,6 +62,21 @@ describe('pickFields', () => {
     expect(pick(false)).toBe('99 SPEED NART 5/B');
   });
 
+  it('reads look-alike digits in an OCR-read name as letters, but never in a text layer', () => {
+    const R = FIELDS.receipt.length;
+    const pick = (ocr: boolean) => {
+      const page = pageOfLines([['URBAN 1DEA SDN BHD', 50, 30], ['TOTAL', 300, 300], ['11.50', 480, 300]], ocr ? 90 : undefined);
+      const { candidates: cs } = buildCandidates([page]);
+      const out = new Float32Array(cs.length * R).fill(-5);
+      cs.forEach((c, i) => {
+        if (c.kind === 'block' && c.text === 'URBAN 1DEA SDN BHD') out[i * R] = 4;
+      });
+      return pickFields(cs, out, 'receipt', NO_KNOWN_VALUES).fields.company;
+    };
+    expect(pick(true)).toMatchObject({ value: 'URBAN IDEA SDN BHD', normalized: 'URBAN IDEA SDN BHD' });
+    expect(pick(false).value).toBe('URBAN 1DEA SDN BHD');
+  });
+
   it("keeps a branch's line after a chain's known address when the model reads the block with it", () => {
     const lines: Array<[string, number, number]> = [['LOT P.T. 28I1, JALAN ANGSA', 50, 30], ['41150 KLANG, SELANGOR', 50, 50], ['1245-DESA SRI HARTAMAS', 50, 70], ['TOTAL', 300, 300], ['11.50', 480, 300]];
     const R = FIELDS.receipt.length;

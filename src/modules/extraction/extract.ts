@@ -9,6 +9,7 @@
 import { buildCandidates, featureMatrix, FIELDS, type Candidate, type DocumentType, type ExtractionPage } from './candidates';
 import { foldedSimilarity, KNOWN_RECEIPT_VALUES, NO_KNOWN_VALUES, pairedValue, snapToKnown, type KnownValues } from './known-values';
 import { loadExtractorModel, type FieldScorer } from './model';
+import { lettersForDigits } from './ocr-correct';
 import { applyPenalties, validateFields, type BrokenRule } from './validate';
 
 /** An extracted field: value as printed, normalized value, confidence 0..1, page (from 1) and box [x, y, w, h] (0..1). */
@@ -134,8 +135,9 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
   for (const [name, o] of Object.entries(chosen)) {
     if (!o) continue;
     const c = o.candidate;
-    const value = snapped[name] ?? (c.kind === 'block' ? c.text.replace(/\s+/g, ' ').trim() : c.text);
-    const normalized = snapped[name] ?? c.normalized;
+    const read = c.kind === 'block' ? (c.ocr ? lettersForDigits(c.text) : c.text).replace(/\s+/g, ' ').trim() : c.text;
+    const value = snapped[name] ?? read;
+    const normalized = snapped[name] ?? (c.kind === 'block' ? read : c.normalized);
     fields[name] = { value, normalized, confidence: Math.round(o.p * (0.5 + c.ocrConfidence / 200) * 1000) / 1000, page: c.page, box: c.box };
   }
   const issues = validateFields(type, fields);

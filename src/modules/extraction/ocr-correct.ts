@@ -93,3 +93,21 @@ export function correctOcrWords(words: PageWord[]): PageWord[] {
   }
   return out;
 }
+
+/**
+ * A name or address with the look-alike digits OCR puts into words read as letters: a word
+ * of at least two letters holding one 0 or 1, not at its end, and no other digit ("URBAN
+ * 1DEA" → "URBAN IDEA", "SHOPP1NG" → "SHOPPING", "0ld Town" → "Old Town"); ordinals
+ * ("1ST", "1st") and codes ending in their number ("KL1") stay.
+ */
+export function lettersForDigits(text: string): string {
+  return text.replace(/[\p{L}\d]+/gu, (word) => {
+    const digits = word.match(/\d/g) ?? [];
+    if (digits.length !== 1 || !/[01]/.test(digits[0]) || /\d$/.test(word) || (word.match(/\p{L}/gu) ?? []).length < 2 || /^\d(st|nd|rd|th)$/i.test(word)) return word;
+    const letter = digits[0] === '0' ? 'O' : 'I';
+    const at = word.search(/\d/);
+    // A capital first, or after a capital; lower case after a lower-case letter.
+    const fixed = at > 0 && /\p{Ll}/u.test(word[at - 1]) ? letter.toLowerCase() : letter;
+    return word.slice(0, at) + fixed + word.slice(at + 1);
+  });
+}
