@@ -86,6 +86,8 @@ describe('buildCandidates', () => {
     expect(feature(block('CHEF LEE SDN BHD'), 'blk_starts_label')).toBe(0);
     expect(feature(block('CHEF LEE SDN BHD'), 'blk_has_contact')).toBe(0);
     expect(feature(block('CHEF LEE SDN BHD Company No'), 'blk_has_contact')).toBe(1);
+    const check = buildCandidates([pageOfLines([['69000 PAHANG MALAYSIA', 50, 50], ['Guest Check', 50, 70]], 90)]).candidates;
+    expect(feature(check.find((c) => c.kind === 'block' && c.text === '69000 PAHANG MALAYSIA Guest Check')!, 'blk_has_contact')).toBe(1);
   });
 
   it('reads amounts printed against their currency, but not numbers inside words', () => {

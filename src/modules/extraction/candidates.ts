@@ -283,8 +283,8 @@ function above(lay: PageLayout, seg: Segment): Segment | undefined {
 }
 
 const MAX_BLOCK_LINES = 6;
-/** Lines that give a vendor's contact or registration details, or start the receipt proper. */
-const CONTACT_RE = /(?<![\p{L}])(tel|phone|fax|gst|reg|co\.? ?no|company no|hp|e-?mail|www|invoice|date|receipt)(?![\p{L}])/u;
+/** Lines that give a vendor's contact or registration details, or start the receipt proper (headings, cashier, table). */
+const CONTACT_RE = /(?<![\p{L}])(tel|phone|fax|gst|reg|co\.? ?no|company no|hp|e-?mail|www|invoice|date|receipt|guest check|bill|cashier|table)(?![\p{L}])/u;
 const REG_NO = /^[(\[]?(?:no[.:]?)?\d{3,}[- ]?[a-z]?[)\]]?[.,]?$|^[(\[]?\d{3,}-[a-z0-9]+[)\]]?$/i;
 
 /**
