@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isWorkerThread } from 'piscina';
 import Tesseract from 'tesseract.js';
+import { boxAround, contentRect, cropGray, downscaleToDpi, downscaleToPixels, encodePgm, medianSkewDegrees, rotateGray, shrinkGray, type PixelRect } from './raster';
 import { readText, type ReadRegion } from './text-reader';
-import { boxAround, contentRect, cropGray, downscaleToDpi, downscaleToPixels, encodePgm, rotateGray, shrinkGray, type PixelRect } from './raster';
 import { DEFAULT_LIMITS, type Box, type GrayImage, type OcrEngine, type QuarterTurn, type TaskFailure } from './types';
 
 const require = createRequire(import.meta.url);
@@ -251,7 +251,7 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string): Pr
   return {
     kind: 'recognized',
     rotation: turn,
-    skewDegrees: skewOf(slopes),
+    skewDegrees: medianSkewDegrees(slopes),
     width,
     height,
     confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
@@ -320,21 +320,6 @@ export function rowsOf(regions: ReadRegion[]): ReadRegion[][] {
   return rows;
 }
 
-/**
- * The page skew in degrees, counter-clockwise positive: the weighted median slope of the
- * baselines tesseract found (the same angle it straightened the lines by), 0 without lines.
- */
-function skewOf(slopes: Array<[angle: number, weight: number]>): number {
-  if (slopes.length === 0) return 0;
-  slopes.sort((a, b) => a[0] - b[0]);
-  const half = slopes.reduce((n, [, w]) => n + w, 0) / 2;
-  let seen = 0;
-  for (const [angle, weight] of slopes) {
-    seen += weight;
-    if (seen >= half) return Math.round((-angle * 180) / Math.PI * 100) / 100 || 0;
-  }
-  return 0;
-}
 
 /** A tesseract box on the cropped rectangle, as a box normalized to the whole upright image. */
 function pixelBox(b: { x0: number; y0: number; x1: number; y1: number }, rect: PixelRect, width: number, height: number): Box {

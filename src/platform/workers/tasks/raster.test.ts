@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { passwordVariants } from './pdfjs';
-import { contentRect, cropGray, downscaleToDpi, encodePgm, resizeGray, rgbaToGray, rotateGray, shrinkGray, toSourceBox } from './raster';
+import { contentRect, cropGray, downscaleToDpi, encodePgm, medianSkewDegrees, resizeGray, rgbaToGray, rotateGray, shrinkGray, toSourceBox } from './raster';
 import { buildPageText, type PositionedItem } from './text-layer';
 import type { GrayImage, QuarterTurn } from './types';
 
@@ -13,6 +13,15 @@ describe('rotateGray', () => {
     expect(rotateGray(image, 180)).toMatchObject({ width: 3, height: 2, data: Uint8Array.from([6, 5, 4, 3, 2, 1]) });
     expect(rotateGray(image, 270)).toMatchObject({ width: 2, height: 3, data: Uint8Array.from([3, 6, 2, 5, 1, 4]) });
     expect(rotateGray(rotateGray(image, 90), 270).data).toEqual(image.data);
+  });
+});
+
+describe('medianSkewDegrees', () => {
+  it('takes the length-weighted median slope, counter-clockwise positive', () => {
+    const deg = (d: number) => (-d * Math.PI) / 180;
+    // Two long lines rising 2° to the right outweigh a short one falling 10°.
+    expect(medianSkewDegrees([[deg(2), 500], [deg(-10), 50], [deg(2), 400]])).toBe(2);
+    expect(medianSkewDegrees([])).toBe(0);
   });
 });
 

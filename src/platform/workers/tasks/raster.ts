@@ -217,3 +217,20 @@ export function boxAround(points: Array<[number, number]>, width: number, height
 function round(v: number): number {
   return Math.round(v * 1e5) / 1e5;
 }
+
+/**
+ * The skew of a page in degrees, counter-clockwise positive, from the slopes of its text
+ * lines (radians in image coordinates, y down) weighted by their length: their weighted
+ * median, 0 without any.
+ */
+export function medianSkewDegrees(slopes: Array<[angle: number, weight: number]>): number {
+  if (slopes.length === 0) return 0;
+  const sorted = [...slopes].sort((a, b) => a[0] - b[0]);
+  const half = sorted.reduce((n, [, weight]) => n + weight, 0) / 2;
+  let seen = 0;
+  for (const [angle, weight] of sorted) {
+    seen += weight;
+    if (seen >= half) return Math.round(((-angle * 180) / Math.PI) * 100) / 100 || 0;
+  }
+  return 0;
+}

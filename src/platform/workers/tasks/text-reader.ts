@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { medianSkewDegrees } from './raster';
 import type { GrayImage } from './types';
 
 const require = createRequire(import.meta.url);
@@ -190,7 +191,7 @@ async function detect(m: Models, image: GrayImage, view: { left: number; top: nu
     }
   }
   boxes.sort((a, b) => a.top + a.bottom - (b.top + b.bottom) || a.left - b.left);
-  return { boxes, skewDegrees: weightedMedianDegrees(slopes) };
+  return { boxes, skewDegrees: medianSkewDegrees(slopes) };
 }
 
 /** The rectangle around all text regions with a margin of a twentieth of its size, or null without any. */
@@ -203,18 +204,6 @@ function textArea(boxes: PixelBox[], image: GrayImage): { left: number; top: num
   return { left: x0, top: y0, width: Math.min(image.width, right + mx) - x0, height: Math.min(image.height, bottom + my) - y0 };
 }
 
-/** The weighted median angle in degrees, counter-clockwise positive (image y points down), 0 without any. */
-function weightedMedianDegrees(slopes: Array<[angle: number, weight: number]>): number {
-  if (slopes.length === 0) return 0;
-  slopes.sort((a, b) => a[0] - b[0]);
-  const half = slopes.reduce((n, [, weight]) => n + weight, 0) / 2;
-  let seen = 0;
-  for (const [angle, weight] of slopes) {
-    seen += weight;
-    if (seen >= half) return Math.round((-angle * 180) / Math.PI * 100) / 100 || 0;
-  }
-  return 0;
-}
 
 /** A character read at a step of the recognizer's output, with its probability. */
 export interface ReadChar {
