@@ -248,17 +248,13 @@ async function readTurned(image: GrayImage, turn: QuarterTurn, lang: string): Pr
       }
     }
   }
-  return {
-    kind: 'recognized',
-    rotation: turn,
-    skewDegrees: medianSkewDegrees(slopes),
-    width,
-    height,
-    confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
-    text: lines.map((l) => l.text).join('\n'),
-    lines,
-    words,
-  };
+  return reading({ rotation: turn, skewDegrees: medianSkewDegrees(slopes), width, height, lines, words }, weighted, letters);
+}
+
+/** A reading from its lines and words; its confidence is `weighted` (confidence × letters) over `letters`. */
+function reading(parts: Omit<Reading, 'kind' | 'confidence' | 'text'>, weighted: number, letters: number): Reading {
+  const confidence = letters ? Math.round((weighted / letters) * 10) / 10 : 0;
+  return { kind: 'recognized', ...parts, confidence, text: parts.lines.map((l) => l.text).join('\n') };
 }
 
 /**
@@ -289,17 +285,7 @@ async function readTurnedWithModels(image: GrayImage, turn: QuarterTurn): Promis
     const around = { left: Math.min(...row.map((r) => r.left)), top: Math.min(...row.map((r) => r.top)), right: Math.max(...row.map((r) => r.right)), bottom: Math.max(...row.map((r) => r.bottom)) };
     lines.push({ text: rowWords.map((w) => w.text).join(' '), confidence: Math.round(lineWeighted / lineLetters), box: box(around) });
   }
-  return {
-    kind: 'recognized',
-    rotation: turn,
-    skewDegrees,
-    width,
-    height,
-    confidence: letters ? Math.round((weighted / letters) * 10) / 10 : 0,
-    text: lines.map((l) => l.text).join('\n'),
-    lines,
-    words,
-  };
+  return reading({ rotation: turn, skewDegrees, width, height, lines, words }, weighted, letters);
 }
 
 /**
