@@ -97,6 +97,24 @@ describe('pickFields', () => {
     expect(pick(2)).toBe('LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR');
   });
 
+  it("snaps an address to a known one only when the receipt's company could be that address's vendor", () => {
+    const R = FIELDS.receipt.length;
+    const address = FIELDS.receipt.findIndex((f) => f.name === 'address');
+    const known = '30, JLN KEBUDAYAAN 7, TMN UNIVERSITI 81300 SKUDAI, JOHOR';
+    const pick = (company: string) => {
+      const page = pageOfLines([[company, 50, 30], ['35, JLN KEBUDAYAAN 8, TMN UNIVERSITI', 50, 60], ['81300 SKUDAI, JOHOR', 50, 75], ['TOTAL', 300, 300], ['11.50', 480, 300]], 90);
+      const { candidates: cs } = buildCandidates([page]);
+      const out = new Float32Array(cs.length * R).fill(-5);
+      cs.forEach((c, i) => {
+        if (c.kind === 'block' && c.text === company) out[i * R] = 4;
+        if (c.kind === 'block' && c.text === '35, JLN KEBUDAYAAN 8, TMN UNIVERSITI 81300 SKUDAI, JOHOR') out[i * R + address] = 4;
+      });
+      return pickFields(cs, out, 'receipt', { fields: { address: [known] }, pairs: [{ company: "DOMINO'S PIZZA", address: known }] }).fields.address.value;
+    };
+    expect(pick("DOMINO'S PIZZA")).toBe(known);
+    expect(pick('OLD TOWN KOPITIAM SDN BHD')).toBe('35, JLN KEBUDAYAAN 8, TMN UNIVERSITI 81300 SKUDAI, JOHOR');
+  });
+
   it("takes the surer of two OCR readings of a receipt's date that differ in one digit, not a different date", () => {
     const R = FIELDS.receipt.length;
     const date = FIELDS.receipt.findIndex((f) => f.name === 'date');

@@ -78,6 +78,17 @@ export function rankOptions(candidates: Candidate[], logits: Float32Array, type:
   return out;
 }
 
+/**
+ * Whether a known address may be this receipt's: it is, unless every vendor it was seen
+ * with reads nothing like the receipt's company (a known address of another shop on the
+ * same street is not this one).
+ */
+function sameVendor(known: KnownValues, field: string, value: string, company: string | undefined): boolean {
+  if (field !== 'address' || !company) return true;
+  const vendors = known.pairs.filter((p) => p.address === value && p.company).map((p) => p.company);
+  return vendors.length === 0 || vendors.some((v) => foldedSimilarity(v, company) >= PAIR_SIMILARITY);
+}
+
 /** Options of a text field that are tried against the known values, best first. */
 const SNAP_OPTIONS = 3;
 /** Options searched for a known vendor's other value (its address given its name, or the reverse). */
@@ -107,7 +118,7 @@ export function pickFields(candidates: Candidate[], logits: Float32Array, type: 
     const tried = r.options.slice(0, SNAP_OPTIONS);
     for (const [j, o] of tried.entries()) {
       const value = o.candidate.ocr ? snapToKnown(o.candidate.text, values) : null;
-      if (value === null) continue;
+      if (value === null || !sameVendor(known, spec.name, value, snapped.company ?? chosen.company?.candidate.text)) continue;
       // A likelier option that goes on past this one (a chain's address plus its branch's
       // line) keeps its extra lines after the known value.
       const longer = tried.slice(0, j).find((e) => e.candidate.text.length > o.candidate.text.length && e.candidate.text.startsWith(o.candidate.text));
