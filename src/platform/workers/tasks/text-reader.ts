@@ -69,8 +69,12 @@ const SPACE_GAP_HINTED = 0.3;
 const SPACE_HINT = 0.1;
 /** In letter-spaced print every gap is wide: a word gap must also be this many times the region's median gap. */
 const SPACE_OVER_USUAL = 2;
-/** A character reaches about this many recognizer steps either side of the step it is read at (word boxes). */
-const CHAR_REACH = 0.5;
+/**
+ * A word's box reaches this many recognizer steps beyond the steps its first and last
+ * characters are read at: the value at which boxes of rendered words sit on their ink with
+ * no bias either side (`scripts/bench/ocr-boxes.ts`).
+ */
+const CHAR_REACH = 1.4;
 /** Characters outside these (after NFKC) are never read: the model also knows Chinese, which Folio's documents are not. */
 const LATIN = /^[\x20-\x7e\u00a0-\u024f€£¥₹]$/u;
 
